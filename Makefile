@@ -1,0 +1,36 @@
+# Builds the three artefacts of the agent: the CO-RE BPF object, the N-API addon and the TypeScript.
+# Driven by scripts/setup.sh; `make all` is incremental.
+BPF_CLANG ?= clang
+BPF_SRC   := $(wildcard bpf/*.bpf.c)
+BPF_HDRS  := $(wildcard bpf/*.h)
+BPF_OBJ   := $(patsubst bpf/%.bpf.c,build/bpf/%.bpf.o,$(BPF_SRC))
+NATIVE_SRC := $(wildcard agent/native/*.cc agent/native/*.h) binding.gyp
+NATIVE    := build/Release/sockeye_native.node
+TS_SRC    := $(shell find agent otel-collector test bench -name '*.ts' 2>/dev/null) tsconfig.json
+# npm's own node-gyp (npm 11 does not run install scripts, so we call it directly).
+NODE_GYP  ?= $(shell node -e "const p=require('path');console.log(p.join(p.dirname(process.execPath),'..','lib','node_modules','npm','node_modules','node-gyp','bin','node-gyp.js'))")
+NODEDIR   ?= $(shell [ -d /usr/include/node ] && echo /usr)
+
+.PHONY: all bpf native ts clean
+all: bpf native ts
+bpf: $(BPF_OBJ)
+native: $(if $(wildcard binding.gyp),$(NATIVE))
+ts: dist/.stamp
+
+bpf/vmlinux.h:
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+build/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) bpf/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibpf -c $< -o $@.tmp
+	llvm-strip -g $@.tmp && mv $@.tmp $@   # keeps .BTF/.BTF.ext (CO-RE), drops DWARF
+
+$(NATIVE): $(NATIVE_SRC)
+	node $(NODE_GYP) rebuild --loglevel=error $(if $(NODEDIR),--nodedir=$(NODEDIR)) >/dev/null
+
+dist/.stamp: $(TS_SRC)
+	node node_modules/typescript/bin/tsc -p tsconfig.json
+	@touch $@
+
+clean:
+	rm -rf build dist bpf/vmlinux.h
