@@ -24,6 +24,9 @@ requirements=(
   ip:iproute2
   iptables:iptables
   conntrack:conntrack
+  wrk:wrk
+  hey:hey
+  nginx:nginx-light
 )
 missing=()
 for r in "${requirements[@]}"; do
@@ -38,8 +41,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 export PATH="$PATH:/usr/sbin:/sbin"
 
