@@ -27,6 +27,7 @@ requirements=(
   wrk:wrk
   hey:hey
   nginx:nginx-light
+  prometheus:prometheus
 )
 missing=()
 for r in "${requirements[@]}"; do
