@@ -9,6 +9,7 @@ import { SelfTelemetry } from '../component/self-telemetry.js';
 import { createLogger, type Logger } from '../component/logger.js';
 import type { CollectorConfig, ComponentConfig, PipelineConfig } from './collector-config.js';
 import { fanout, type FanoutTarget } from './fanout.js';
+import { splitHostPort } from '../component/host-port.js';
 
 interface Running { label: string; component: Component }
 
@@ -166,13 +167,6 @@ export class Service implements Host {
   component(kind: 'receiver' | 'exporter' | 'connector', key: string): Component | undefined {
     return kind === 'receiver' ? this.receivers.get(key) : kind === 'exporter' ? this.exporters.get(key) : this.connectors.get(key);
   }
-}
-
-export function splitHostPort(ep: string): { host: string; port: number } {
-  const i = ep.lastIndexOf(':');
-  let host = ep.slice(0, i);
-  if (host.startsWith('[')) host = host.slice(1, -1);
-  return { host: host || '0.0.0.0', port: Number(ep.slice(i + 1)) };
 }
 
 async function serveTelemetry(addr: string, t: SelfTelemetry): Promise<http.Server> {

@@ -1,0 +1,76 @@
+// OTLP/gRPC front end on @grpc/grpc-js: the three Export services, request decoding that reports
+// malformed bytes as INVALID_ARGUMENT (not an internal error), message size limit, gzip (grpc-js
+// negotiates it), and retryable refusals as UNAVAILABLE with a RetryInfo detail.
+import * as grpc from '@grpc/grpc-js';
+import type { Signal, SignalData } from '../../component/consumer.js';
+import type { CreateSettings } from '../../component/factory.js';
+import {
+  decodeTraceRequest, decodeMetricsRequest, decodeLogsRequest, encodeRpcStatus,
+  encodeTraceResponse, encodeMetricsResponse, encodeLogsResponse, type DecodeResult,
+} from '../../pdata/codec.js';
+import type { ExportHandler } from './export-handler.js';
+
+const SERVICES: Record<Signal, { path: string; decode: (b: Uint8Array) => DecodeResult<unknown>; encode: typeof encodeTraceResponse }> = {
+  traces: { path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export', decode: decodeTraceRequest, encode: encodeTraceResponse },
+  metrics: { path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', decode: decodeMetricsRequest, encode: encodeMetricsResponse },
+  logs: { path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export', decode: decodeLogsRequest, encode: encodeLogsResponse },
+};
+
+type Reply = { rejected: number; message: string };
+
+function definition(signal: Signal): grpc.ServiceDefinition {
+  const svc = SERVICES[signal];
+  return {
+    Export: {
+      path: svc.path,
+      requestStream: false,
+      responseStream: false,
+      // Decoding is wrapped so a malformed request reaches the handler as an error value.
+      requestDeserialize: (b: Buffer) => svc.decode(b),
+      requestSerialize: () => { throw new Error('server side only'); },
+      responseSerialize: (r: Reply) => Buffer.from(svc.encode({ rejected: r.rejected, errorMessage: r.message })),
+      responseDeserialize: () => { throw new Error('server side only'); },
+    },
+  };
+}
+
+export async function startGrpcFront(
+  s: CreateSettings, endpoint: string, maxMiB: number, handle: ExportHandler,
+): Promise<{ server: grpc.Server; port: number }> {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxMiB * 1024 * 1024,
+    'grpc.max_send_message_length': 4 * 1024 * 1024,
+  });
+  const malformed = s.telemetry.counter('receiver_malformed_requests', 'Requests that could not be decoded.');
+  for (const signal of ['traces', 'metrics', 'logs'] as const) {
+    server.addService(definition(signal), {
+      Export: (call: grpc.ServerUnaryCall<DecodeResult<unknown>, Reply>, cb: grpc.sendUnaryData<Reply>) => {
+        const req = call.request;
+        if (!req.ok) {
+          malformed.add(1, { receiver: s.id.toString(), transport: 'grpc' });
+          cb({ code: grpc.status.INVALID_ARGUMENT, details: req.error });
+          return;
+        }
+        handle(signal, req.value as SignalData[Signal], 'grpc').then((o) => {
+          if (o.kind === 'accepted') { cb(null, { rejected: o.rejected, message: o.message }); return; }
+          if (!o.retryable) { cb({ code: grpc.status.INVALID_ARGUMENT, details: o.message }); return; }
+          const md = new grpc.Metadata();
+          const delay = o.retryAfterMs ?? 1000;
+          md.set('grpc-status-details-bin', Buffer.from(encodeRpcStatus(grpc.status.UNAVAILABLE, o.message, delay)));
+          cb({ code: grpc.status.UNAVAILABLE, details: o.message, metadata: md });
+        }, (e: Error) => cb({ code: grpc.status.INTERNAL, details: e.message }));
+      },
+    });
+  }
+  const port = await new Promise<number>((res, rej) => {
+    server.bindAsync(endpoint, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p)));
+  });
+  return { server, port };
+}
+
+export function stopGrpcFront(server: grpc.Server, graceMs = 2000): Promise<void> {
+  return new Promise((res) => {
+    const t = setTimeout(() => { server.forceShutdown(); res(); }, graceMs);
+    server.tryShutdown(() => { clearTimeout(t); res(); });
+  });
+}
