@@ -1,8 +1,8 @@
 // The seam between the engine (connection table, dispatch, bounds, timeouts) and one protocol's
 // parser. A parser owns one connection: it gets that connection's events in kernel order and
 // reports finished transactions and counted problems through its sink. It must never throw.
-import type { CloseEvent, DataEvent, GapEvent } from '../capture/capture-events.js';
-import type { Transaction } from './transaction.js';
+import type { CloseEvent, DataEvent, Direction, GapEvent } from '../capture/capture-events.js';
+import type { HttpRequestInfo, Transaction } from './transaction.js';
 
 export interface ParserSink {
   emit(tx: Transaction): void;
@@ -19,4 +19,22 @@ export interface ConnectionParser {
   onTick(nowNs: number): void;
   /** Bytes currently buffered (for the engine's memory bound). */
   bufferedBytes(): number;
+}
+
+/**
+ * A parser's request to hand its connection over (HTTP/1.1 `101 Switching Protocols` to h2c,
+ * websocket/CONNECT tunnels). The engine swaps the parser after the current event returns and
+ * feeds `carry` to the new one, in order. `to: 'opaque'` means: stop parsing this connection.
+ */
+export interface ProtocolSwitch {
+  to: 'http2' | 'opaque';
+  /** Stream bytes after the switch point that the old parser already holds, in stream order (copies). */
+  carry: { direction: Direction; bytes: Uint8Array; totalBytes: number; offset: number; tsNs: number }[];
+  /** h2c: the HTTP/1.1 request that asked for the upgrade; it becomes HTTP/2 stream 1 (RFC 7540 §3.2). */
+  upgradeRequest?: { request: HttpRequestInfo; startNs: number; requestBytes: number };
+}
+
+/** Optional extension of ParserSink implemented by the engine (the h2c / tunnel hand-over). */
+export interface SwitchingParserSink extends ParserSink {
+  switchProtocol(sw: ProtocolSwitch): void;
 }
