@@ -32,7 +32,7 @@ class CounterImpl implements Counter {
 
 export class SelfTelemetry {
   private readonly counters = new Map<string, CounterImpl>();
-  private readonly gauges = new Map<string, { help: string; read: () => number }>();
+  private readonly gauges = new Map<string, { help: string; series: Map<string, () => number> }>();
 
   /** Gets or creates the counter `name` (prefixed sockeye_collector_, suffixed _total in output). */
   counter(name: string, help: string): Counter {
@@ -42,8 +42,10 @@ export class SelfTelemetry {
   }
 
   /** A gauge read at render time (queue sizes, memory). */
-  gauge(name: string, help: string, read: () => number): void {
-    this.gauges.set(name, { help, read });
+  gauge(name: string, help: string, read: () => number, labels?: Labels): void {
+    let g = this.gauges.get(name);
+    if (!g) this.gauges.set(name, (g = { help, series: new Map() }));
+    g.series.set(labelKey(labels), read);
   }
 
   /** Sum of a counter over all label sets matching `filter`. */
@@ -65,7 +67,8 @@ export class SelfTelemetry {
     }
     for (const [name, g] of this.gauges) {
       const full = `sockeye_collector_${name}`;
-      lines.push(`# HELP ${full} ${g.help}`, `# TYPE ${full} gauge`, `${full} ${g.read()}`);
+      lines.push(`# HELP ${full} ${g.help}`, `# TYPE ${full} gauge`);
+      for (const [k, read] of g.series) lines.push(`${full}${k ? `{${k}}` : ''} ${read()}`);
     }
     return lines.join('\n') + '\n';
   }

@@ -1,0 +1,26 @@
+// Config of connector `servicegraph`.
+import { object, list, num, int, str, duration, type Infer } from '../../component/config-schema.js';
+
+// Seconds; the same buckets sockeye uses for its semconv request-duration histograms.
+export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+export const servicegraphConfig = object({
+  latency_histogram_buckets: list(num(undefined, { min: 0, exclusiveMin: true }), DEFAULT_BUCKETS, { nonEmpty: true }),
+  /** Extra span/resource attributes copied to labels client_<key> and server_<key>. */
+  dimensions: list(str(undefined, { nonEmpty: true }), []),
+  store: object({
+    ttl: duration(2000, { min: 1 }),
+    max_items: int(10_000, { min: 1 }),
+  }),
+  /** When a client span never meets its server span, name the server from these attributes. */
+  virtual_node_peer_attributes: list(str(undefined, { nonEmpty: true }), ['peer.service', 'db.name', 'db.system']),
+  metrics_flush_interval: duration(15_000, { min: 10 }),
+  /** Bound on distinct label sets; edges beyond it are counted as dropped, not emitted. */
+  max_series: int(10_000, { min: 1 }),
+}, (c, fail) => {
+  const b = c.latency_histogram_buckets;
+  for (let i = 1; i < b.length; i++) {
+    if (b[i]! <= b[i - 1]!) fail('latency_histogram_buckets', `must be strictly increasing, but ${b[i]} follows ${b[i - 1]}`);
+  }
+});
+export type ServicegraphConfig = Infer<typeof servicegraphConfig>;

@@ -1,0 +1,180 @@
+// exporter `prometheus`: keeps the latest value of every series it is sent and serves them in the
+// Prometheus text format (0.0.4) on GET /metrics for a Prometheus server to scrape. Cumulative data
+// replaces, delta data accumulates; series not updated within metric_expiration are dropped.
+import http from 'node:http';
+import { object, endpoint, str, bool, record, duration, type Infer } from '../../component/config-schema.js';
+import type { ExporterFactory } from '../../component/factory.js';
+import type { Metrics, KeyValue, AnyValue } from '../../pdata/types.js';
+import { AggregationTemporality } from '../../pdata/types.js';
+import { int64ToNumber, int64ToString } from '../../pdata/int64.js';
+import { splitHostPort } from '../../component/host-port.js';
+import { prometheusName, sanitizeLabelName, escapeLabelValue, formatValue } from './prometheus-naming.js';
+
+const config = object({
+  endpoint: endpoint('127.0.0.1:8889'),
+  namespace: str(''),
+  const_labels: record(str()),
+  resource_to_telemetry_conversion: object({ enabled: bool(false) }),
+  add_metric_suffixes: bool(true),
+  metric_expiration: duration(5 * 60_000, { min: 1000 }),
+});
+export type PrometheusConfig = Infer<typeof config>;
+
+type Kind = 'counter' | 'gauge' | 'histogram' | 'summary';
+interface Family { name: string; help: string; kind: Kind; series: Map<string, Sample> }
+interface Sample {
+  labels: string; updated: number;
+  value?: number;
+  buckets?: number[]; bounds?: number[]; sum?: number; count?: number;
+  quantiles?: { q: number; v: number }[];
+}
+
+function anyText(v: AnyValue | null | undefined): string {
+  if (!v) return '';
+  if (v.stringValue != null) return v.stringValue;
+  if (v.intValue != null) return int64ToString(v.intValue);
+  if (v.doubleValue != null) return String(v.doubleValue);
+  if (v.boolValue != null) return String(v.boolValue);
+  if (v.arrayValue) return JSON.stringify(v.arrayValue.values.map(anyText));
+  return '';
+}
+
+export interface PrometheusExporter { port?: number; render(): string }
+
+export const prometheusExporterFactory: ExporterFactory<PrometheusConfig> = {
+  type: 'prometheus',
+  kind: 'exporter',
+  signals: ['metrics'],
+  config,
+  create(s, cfg) {
+    const families = new Map<string, Family>();
+    const unsupported = s.telemetry.counter('exporter_unsupported_points', 'Data points an exporter cannot represent (e.g. exponential histograms in Prometheus text).');
+    const nameOpts = { namespace: cfg.namespace, suffixes: cfg.add_metric_suffixes };
+    let server: http.Server | undefined;
+
+    const labelsOf = (attrs: KeyValue[], resource: KeyValue[]): string => {
+      const m = new Map<string, string>();
+      const add = (kv: KeyValue) => {
+        const k = sanitizeLabelName(kv.key);
+        const v = anyText(kv.value);
+        m.set(k, m.has(k) ? `${m.get(k)};${v}` : v);
+      };
+      if (cfg.resource_to_telemetry_conversion.enabled) resource.forEach(add);
+      attrs.forEach(add);
+      for (const [k, v] of Object.entries(cfg.const_labels)) m.set(sanitizeLabelName(k), v);
+      return [...m.keys()].sort().map((k) => `${k}="${escapeLabelValue(m.get(k)!)}"`).join(',');
+    };
+    const family = (name: string, help: string, kind: Kind): Family => {
+      let f = families.get(name);
+      if (!f || f.kind !== kind) families.set(name, (f = { name, help, kind, series: new Map() }));
+      return f;
+    };
+
+    const consumeMetrics = async (d: Metrics) => {
+      const now = Date.now();
+      for (const rm of d.resourceMetrics) {
+        const res = rm.resource?.attributes ?? [];
+        for (const sm of rm.scopeMetrics) {
+          for (const m of sm.metrics) {
+            const help = m.description ?? '';
+            if (m.sum || m.gauge) {
+              const counter = !!m.sum?.isMonotonic;
+              const delta = m.sum?.aggregationTemporality === AggregationTemporality.DELTA;
+              const f = family(prometheusName(m.name, m.unit, counter ? 'counter' : 'gauge', nameOpts), help, counter ? 'counter' : 'gauge');
+              for (const p of (m.sum ?? m.gauge)!.dataPoints) {
+                const labels = labelsOf(p.attributes, res);
+                const v = p.asDouble ?? int64ToNumber(p.asInt);
+                const prev = f.series.get(labels);
+                f.series.set(labels, { labels, updated: now, value: delta && prev ? prev.value! + v : v });
+              }
+            } else if (m.histogram) {
+              const delta = m.histogram.aggregationTemporality === AggregationTemporality.DELTA;
+              const f = family(prometheusName(m.name, m.unit, 'histogram', nameOpts), help, 'histogram');
+              for (const p of m.histogram.dataPoints) {
+                const labels = labelsOf(p.attributes, res);
+                const buckets = p.bucketCounts.map((c) => int64ToNumber(c));
+                const prev = f.series.get(labels);
+                const add = delta && prev && prev.bounds?.join() === p.explicitBounds.join();
+                f.series.set(labels, {
+                  labels, updated: now, bounds: [...p.explicitBounds],
+                  buckets: add ? buckets.map((c, i) => c + (prev.buckets![i] ?? 0)) : buckets,
+                  sum: (p.sum ?? 0) + (add ? prev.sum! : 0), count: int64ToNumber(p.count) + (add ? prev.count! : 0),
+                });
+              }
+            } else if (m.summary) {
+              const f = family(prometheusName(m.name, m.unit, 'summary', nameOpts), help, 'summary');
+              for (const p of m.summary.dataPoints) {
+                const labels = labelsOf(p.attributes, res);
+                f.series.set(labels, {
+                  labels, updated: now, sum: p.sum, count: int64ToNumber(p.count),
+                  quantiles: p.quantileValues.map((q) => ({ q: q.quantile, v: q.value })),
+                });
+              }
+            } else if (m.exponentialHistogram) {
+              unsupported.add(m.exponentialHistogram.dataPoints.length, { exporter: s.id.toString(), type: 'exponential_histogram' });
+            }
+          }
+        }
+      }
+    };
+
+    const render = (): string => {
+      const now = Date.now();
+      const out: string[] = [];
+      const withLabels = (labels: string, extra?: string) => {
+        const all = [labels, extra].filter(Boolean).join(',');
+        return all ? `{${all}}` : '';
+      };
+      for (const f of [...families.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+        for (const [k, smp] of f.series) if (now - smp.updated > cfg.metric_expiration) f.series.delete(k);
+        if (f.series.size === 0) continue;
+        if (f.help) out.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);
+        out.push(`# TYPE ${f.name} ${f.kind}`);
+        for (const smp of f.series.values()) {
+          if (f.kind === 'counter' || f.kind === 'gauge') {
+            out.push(`${f.name}${withLabels(smp.labels)} ${formatValue(smp.value!)}`);
+          } else if (f.kind === 'histogram') {
+            let cum = 0;
+            smp.bounds!.forEach((b, i) => {
+              cum += smp.buckets![i] ?? 0;
+              out.push(`${f.name}_bucket${withLabels(smp.labels, `le="${formatValue(b)}"`)} ${cum}`);
+            });
+            out.push(`${f.name}_bucket${withLabels(smp.labels, 'le="+Inf"')} ${smp.count}`);
+            out.push(`${f.name}_sum${withLabels(smp.labels)} ${formatValue(smp.sum!)}`);
+            out.push(`${f.name}_count${withLabels(smp.labels)} ${smp.count}`);
+          } else {
+            for (const q of smp.quantiles!) out.push(`${f.name}${withLabels(smp.labels, `quantile="${formatValue(q.q)}"`)} ${formatValue(q.v)}`);
+            out.push(`${f.name}_sum${withLabels(smp.labels)} ${formatValue(smp.sum!)}`);
+            out.push(`${f.name}_count${withLabels(smp.labels)} ${smp.count}`);
+          }
+        }
+      }
+      return out.length ? out.join('\n') + '\n' : '';
+    };
+
+    const self = {
+      consumeMetrics,
+      render,
+      port: undefined as number | undefined,
+      async start() {
+        const { host, port } = splitHostPort(cfg.endpoint);
+        server = http.createServer((req, res) => {
+          if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+            res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; metrics are at /metrics\n');
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(render());
+        });
+        await new Promise<void>((res, rej) => { server!.once('error', rej); server!.listen(port, host, () => res()); });
+        self.port = (server.address() as { port: number }).port;
+        s.logger.info(`Prometheus metrics on http://${host}:${self.port}/metrics`);
+      },
+      async shutdown() {
+        if (!server) return;
+        await new Promise<void>((res) => { server!.close(() => res()); server!.closeAllConnections(); });
+        server = undefined;
+      },
+    };
+    return self;
+  },
+};
