@@ -1,0 +1,127 @@
+// Trace ids and parents for spans. A carried W3C traceparent wins: the server span joins that
+// trace under the carried parent; the client span takes the carried trace id and span id (the
+// instrumented caller made that id for this very request, so the server span pairs with it).
+// Without traceparent, when both ends of one connection are on this node, the server span is
+// parented to the client span: the same exchange is keyed by the client→server tuple plus the
+// request's sequence number on the connection (HTTP/1.1) or its stream id (HTTP/2). The server
+// side usually completes first (it writes the response before the client reads it), so server
+// spans whose peer could be local wait up to `waitMs` for their client side.
+import type { Transaction } from '../protocols/transaction.js';
+import type { CarriedContext } from './trace-context.js';
+import { newSpanId, newTraceId } from './trace-context.js';
+import type { TxSpan } from './tx-span.js';
+
+export interface LinkerCounters {
+  linked: number;
+  waitedUnlinked: number;
+  adoptedTraceparent: number;
+}
+
+interface Pending { span: TxSpan; deadline: number }
+interface Recent { traceId: string; spanId: string; expires: number }
+
+const LOOPBACK = /^(127\.|::1$)/;
+
+export class PeerLinker {
+  readonly counters: LinkerCounters = { linked: 0, waitedUnlinked: 0, adoptedTraceparent: 0 };
+  private readonly pendingServers = new Map<string, Pending>();
+  private readonly recentClients = new Map<string, Recent>();
+  private readonly seq = new Map<string, { n: number; seen: number }>();
+  /** Addresses processes on this node were seen using as their local address. */
+  private readonly localAddrs = new Set<string>();
+
+  constructor(private readonly emit: (span: TxSpan) => void, private readonly waitMs = 300, private readonly now = () => Date.now()) {}
+
+  offer(tx: Transaction, span: TxSpan, carried: CarriedContext | undefined): void {
+    const now = this.now();
+    if (this.localAddrs.size < 4096) this.localAddrs.add(tx.tuple.localAddr);
+    if (carried) {
+      this.counters.adoptedTraceparent++;
+      if (span.kind === 1 /* SERVER */) {
+        span.setParent(carried.traceId, carried.spanId);
+        span.spanId = newSpanId();
+      } else {
+        span.traceId = carried.traceId;
+        span.spanId = carried.spanId;
+      }
+      this.emit(span);
+      return;
+    }
+    span.spanId = newSpanId();
+    if (tx.protocol === 'dns' || tx.tuple.transport !== 'tcp') {
+      span.traceId = newTraceId();
+      this.emit(span);
+      return;
+    }
+    const key = this.exchangeKey(tx, now);
+    if (tx.role === 'client') {
+      span.traceId = newTraceId();
+      const waiting = this.pendingServers.get(key);
+      if (waiting) {
+        this.pendingServers.delete(key);
+        waiting.span.setParent(span.traceId, span.spanId);
+        this.counters.linked++;
+        this.emit(span);
+        this.emit(waiting.span);
+        return;
+      }
+      this.recentClients.set(key, { traceId: span.traceId, spanId: span.spanId, expires: now + this.waitMs * 4 });
+      this.emit(span);
+      return;
+    }
+    const client = this.recentClients.get(key);
+    if (client) {
+      this.recentClients.delete(key);
+      span.setParent(client.traceId, client.spanId);
+      this.counters.linked++;
+      this.emit(span);
+      return;
+    }
+    span.traceId = newTraceId();
+    if (this.waitMs > 0 && this.peerMayBeLocal(tx.tuple.remoteAddr)) {
+      this.pendingServers.set(key, { span, deadline: now + this.waitMs });
+      return;
+    }
+    this.emit(span);
+  }
+
+  /** Emits server spans whose client side did not show up in time; drops stale bookkeeping. */
+  tick(now = this.now()): void {
+    for (const [k, p] of this.pendingServers) {
+      if (p.deadline > now) continue;
+      this.pendingServers.delete(k);
+      this.counters.waitedUnlinked++;
+      this.emit(p.span);
+    }
+    for (const [k, r] of this.recentClients) if (r.expires <= now) this.recentClients.delete(k);
+    const idle = now - 60_000;
+    for (const [k, s] of this.seq) if (s.seen < idle) this.seq.delete(k);
+  }
+
+  /** Emits everything still waiting (shutdown). */
+  flush(): void {
+    this.tick(Infinity);
+  }
+
+  get pending(): number {
+    return this.pendingServers.size;
+  }
+
+  private peerMayBeLocal(addr: string): boolean {
+    return LOOPBACK.test(addr) || this.localAddrs.has(addr);
+  }
+
+  private exchangeKey(tx: Transaction, now: number): string {
+    const t = tx.tuple;
+    const conn = tx.role === 'client'
+      ? `${t.localAddr}:${t.localPort}>${t.remoteAddr}:${t.remotePort}`
+      : `${t.remoteAddr}:${t.remotePort}>${t.localAddr}:${t.localPort}`;
+    if (tx.streamId !== undefined) return `${conn}#s${tx.streamId}`;
+    // HTTP/1.1: the nth exchange on the client side is the nth on the server side.
+    const sk = `${tx.role}|${tx.connId}`;
+    const s = this.seq.get(sk);
+    const n = s ? s.n + 1 : 0;
+    if (s) { s.n = n; s.seen = now; } else this.seq.set(sk, { n, seen: now });
+    return `${conn}#${n}`;
+  }
+}

@@ -1,0 +1,125 @@
+// Per-process resource detection from /proc, cached per pid. The same Resource object is reused
+// for every span of a process so the OTLP transformer groups them under one ResourceSpans.
+import { readFileSync, readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { Attributes } from '@opentelemetry/api';
+import type { ProcessInfo } from '../capture/capture-events.js';
+import { SCHEMA_URL } from './semconv.js';
+
+export interface ProcessIdentity {
+  pid: number;
+  serviceName: string;
+  attributes: Attributes;
+  resource: Resource;
+}
+
+const INTERPRETERS = /^(node|nodejs|python[0-9.]*|ruby|perl|php|java|bash|sh|dash|deno|bun)$/;
+const CONTAINER_ID = /([0-9a-f]{64})(?:\.scope)?\s*$/;
+const POD_UID = /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})/;
+
+/** OTEL_SERVICE_NAME, else service.name inside OTEL_RESOURCE_ATTRIBUTES, from a NUL-separated environ. */
+export function serviceNameFromEnviron(environ: string): string | undefined {
+  let fromAttrs: string | undefined;
+  for (const entry of environ.split('\0')) {
+    if (entry.startsWith('OTEL_SERVICE_NAME=')) {
+      const v = entry.slice('OTEL_SERVICE_NAME='.length).trim();
+      if (v) return v;
+    } else if (entry.startsWith('OTEL_RESOURCE_ATTRIBUTES=')) {
+      for (const kv of entry.slice('OTEL_RESOURCE_ATTRIBUTES='.length).split(',')) {
+        const [k, v] = kv.split('=');
+        if (k?.trim() === 'service.name' && v?.trim()) {
+          try { fromAttrs = decodeURIComponent(v.trim()); } catch { fromAttrs = v.trim(); }
+        }
+      }
+    }
+  }
+  return fromAttrs;
+}
+
+/** A sensible service name: the script for interpreters (`node server.js` → `server`), else the executable. */
+export function serviceNameFromCommand(exeName: string, argv: string[]): string {
+  if (INTERPRETERS.test(exeName)) {
+    const script = argv.slice(1).find((a) => !a.startsWith('-') && /[./]/.test(a));
+    if (script) {
+      const b = basename(script).replace(/\.(m?js|cjs|ts|py|rb|pl|php|jar|sh)$/, '');
+      if (b && b !== 'index' && b !== 'main') return b;
+    }
+  }
+  return exeName;
+}
+
+export interface CgroupIds {
+  containerId?: string;
+  podUid?: string;
+}
+
+/** container.id and k8s.pod.uid from a /proc/<pid>/cgroup text (cgroup v1 or v2, cgroupfs or systemd). */
+export function idsFromCgroup(text: string): CgroupIds {
+  const out: CgroupIds = {};
+  for (const line of text.split('\n')) {
+    const path = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
+    const c = CONTAINER_ID.exec(path);
+    if (c && !out.containerId) out.containerId = c[1];
+    const p = POD_UID.exec(path);
+    if (p && !out.podUid) out.podUid = p[1]!.replace(/_/g, '-');
+  }
+  return out;
+}
+
+function readText(path: string): string | undefined {
+  try { return readFileSync(path, 'utf8'); } catch { return undefined; }
+}
+
+export class ProcessResources {
+  private readonly cache = new Map<number, { comm: string; id: ProcessIdentity }>();
+  private readonly host = hostname();
+  /** Processes whose /proc entries could not be read (gone or not permitted): named from comm. */
+  unreadable = 0;
+
+  constructor(private readonly procRoot = '/proc', private readonly maxEntries = 8192) {}
+
+  get(proc: ProcessInfo): ProcessIdentity {
+    const hit = this.cache.get(proc.pid);
+    if (hit && hit.comm === proc.comm) return hit.id;
+    if (this.cache.size >= this.maxEntries) this.cache.clear(); // rare; cheaper than LRU bookkeeping
+    const id = this.detect(proc);
+    this.cache.set(proc.pid, { comm: proc.comm, id });
+    return id;
+  }
+
+  forget(pid: number): void {
+    this.cache.delete(pid);
+  }
+
+  private detect(proc: ProcessInfo): ProcessIdentity {
+    const dir = `${this.procRoot}/${proc.pid}`;
+    let exeName = proc.comm;
+    let exePath: string | undefined;
+    try {
+      exePath = readlinkSync(`${dir}/exe`).replace(/ \(deleted\)$/, '');
+      exeName = basename(exePath);
+    } catch { /* gone or not permitted */ }
+    const cmdline = readText(`${dir}/cmdline`);
+    const argv = cmdline ? cmdline.split('\0').filter((a) => a !== '') : [];
+    const environ = readText(`${dir}/environ`);
+    if (cmdline === undefined) this.unreadable++;
+    const serviceName = (environ && serviceNameFromEnviron(environ)) || serviceNameFromCommand(exeName, argv);
+    const cg = idsFromCgroup(readText(`${dir}/cgroup`) ?? '');
+    const attributes: Attributes = {
+      'service.name': serviceName,
+      'process.pid': proc.pid,
+      'process.executable.name': exeName,
+      'host.name': this.host,
+      'telemetry.sdk.name': 'sockeye',
+      'telemetry.sdk.language': 'nodejs',
+    };
+    if (exePath) attributes['process.executable.path'] = exePath;
+    if (argv.length) attributes['process.command'] = argv[0]!;
+    if (cg.containerId) attributes['container.id'] = cg.containerId;
+    if (cg.podUid) attributes['k8s.pod.uid'] = cg.podUid;
+    const resource = resourceFromAttributes(attributes, { schemaUrl: SCHEMA_URL });
+    return { pid: proc.pid, serviceName, attributes, resource };
+  }
+}

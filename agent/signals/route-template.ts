@@ -1,0 +1,50 @@
+// http.route heuristic for metric attributes and span names: ids in paths are templated so a
+// service's routes stay a small set; each service gets a cap, and paths beyond it are counted
+// and folded into one overflow route.
+export const OVERFLOW_ROUTE = '/{overflow}';
+
+const NUMERIC = /^\d+$/;
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+const HEX = /^(?=.*\d)[0-9a-f]{8,}$/i; // hex ids: 8+ hex digits with at least one digit
+const LONG_MIXED = /^(?=.*\d)[A-Za-z0-9_-]{16,}$/; // base64-ish tokens, long hashes
+
+export function templateSegment(seg: string): string {
+  if (seg === '') return seg;
+  if (NUMERIC.test(seg)) return '{id}';
+  if (UUID.test(seg)) return '{uuid}';
+  if (HEX.test(seg)) return '{hex}';
+  if (LONG_MIXED.test(seg)) return '{token}';
+  return seg;
+}
+
+/** Templates a raw path (no query). */
+export function templatePath(path: string): string {
+  const q = path.indexOf('?');
+  const p = q < 0 ? path : path.slice(0, q);
+  if (p === '' || p === '/') return '/';
+  return p.split('/').map(templateSegment).join('/');
+}
+
+export class RouteRegistry {
+  private readonly perService = new Map<string, Set<string>>();
+  overflowed = 0;
+
+  constructor(private readonly capPerService: number) {}
+
+  /** The bounded route for this service and raw path. */
+  route(service: string, path: string): string {
+    const r = templatePath(path);
+    let routes = this.perService.get(service);
+    if (!routes) {
+      routes = new Set();
+      this.perService.set(service, routes);
+    }
+    if (routes.has(r)) return r;
+    if (routes.size >= this.capPerService) {
+      this.overflowed++;
+      return OVERFLOW_ROUTE;
+    }
+    routes.add(r);
+    return r;
+  }
+}

@@ -1,0 +1,105 @@
+// Transactions in, spans + RED metrics + live-view stats out. Never throws into the caller: a
+// transaction that cannot be turned into signals is counted and skipped.
+import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import type { Transaction } from '../protocols/transaction.js';
+import type { SelfTelemetry } from '../telemetry/self-telemetry.js';
+import { createBootClock, type BootClock } from './boot-clock.js';
+import { LiveStats } from './live-stats.js';
+import { PeerLinker } from './peer-linker.js';
+import { ProcessResources } from './process-resource.js';
+import { RedMetrics } from './red-metrics.js';
+import { RouteRegistry } from './route-template.js';
+import { SpanBuilder } from './span-builder.js';
+import { SpanExport } from './span-export.js';
+import type { TxSpan } from './tx-span.js';
+
+export interface SignalPipelineOptions {
+  telemetry: SelfTelemetry;
+  clock?: BootClock;
+  /** Absent: spans are built (live view, linking) but not exported. */
+  spanExporter?: SpanExporter;
+  metricExporter?: PushMetricExporter;
+  metricExportIntervalMs?: number;
+  exportTimeoutMs?: number;
+  spanQueueSize?: number;
+  spanBatchSize?: number;
+  spanDelayMs?: number;
+  maxRoutesPerService?: number;
+  maxServices?: number;
+  linkWaitMs?: number;
+  procRoot?: string;
+  /** Sees every finished span (tests, debugging). */
+  onSpan?: (span: TxSpan) => void;
+}
+
+export class SignalPipeline {
+  readonly live = new LiveStats();
+  readonly metrics: RedMetrics;
+  readonly resources: ProcessResources;
+  private readonly routes: RouteRegistry;
+  private readonly builder: SpanBuilder;
+  private readonly linker: PeerLinker;
+  private readonly export?: SpanExport;
+  private readonly t: SelfTelemetry;
+
+  constructor(private readonly opts: SignalPipelineOptions) {
+    this.t = opts.telemetry;
+    this.routes = new RouteRegistry(opts.maxRoutesPerService ?? 200);
+    this.builder = new SpanBuilder(opts.clock ?? createBootClock(), this.routes);
+    this.resources = new ProcessResources(opts.procRoot);
+    this.metrics = new RedMetrics({ telemetry: this.t, exporter: opts.metricExporter, exportIntervalMs: opts.metricExportIntervalMs,
+      exportTimeoutMs: opts.exportTimeoutMs, maxServices: opts.maxServices });
+    if (opts.spanExporter) {
+      this.export = new SpanExport({ exporter: opts.spanExporter, telemetry: this.t, maxQueueSize: opts.spanQueueSize,
+        maxExportBatchSize: opts.spanBatchSize, scheduledDelayMillis: opts.spanDelayMs, exportTimeoutMillis: opts.exportTimeoutMs });
+    }
+    this.linker = new PeerLinker((s) => this.emit(s), opts.linkWaitMs ?? 300);
+    const t = this.t;
+    t.register('sockeye_route_overflow_total', 'HTTP paths folded into the overflow route because the service hit its route cap.', 'counter', () => [{ value: this.routes.overflowed }]);
+    t.register('sockeye_spans_linked_total', 'Server spans parented to a same-node client span without traceparent.', 'counter', () => [{ value: this.linker.counters.linked }]);
+    t.register('sockeye_spans_link_timeout_total', 'Server spans with a possibly local peer whose client side never showed up in time.', 'counter', () => [{ value: this.linker.counters.waitedUnlinked }]);
+    t.register('sockeye_traceparent_adopted_total', 'Spans that joined a trace carried in a W3C traceparent.', 'counter', () => [{ value: this.linker.counters.adoptedTraceparent }]);
+    t.register('sockeye_live_view_entries_dropped_total', 'Records not shown in the live view because it hit its row cap.', 'counter', () => [{ value: this.live.dropped }]);
+    t.register('sockeye_process_unreadable_total', 'Processes whose /proc entries were gone or unreadable (named from comm).', 'counter', () => [{ value: this.resources.unreadable }]);
+    t.register('sockeye_metric_services', 'Services with RED metrics.', 'gauge', () => [{ value: this.metrics.serviceCount }]);
+  }
+
+  onTransaction(tx: Transaction): void {
+    try {
+      this.t.add('sockeye_transactions_total', 'Transactions received from the protocol engine.', 1, { protocol: tx.protocol });
+      const who = this.resources.get(tx.process);
+      const built = this.builder.build(tx, who);
+      if (typeof built === 'string') {
+        this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: built });
+        return;
+      }
+      this.metrics.record(who.serviceName, built.metric);
+      this.live.record(who.serviceName, built.operation, tx.role === 'server' ? 'server' : 'client', built.metric.seconds, built.isError);
+      this.linker.offer(tx, built.span, built.carried);
+    } catch (e) {
+      this.t.add('sockeye_signal_errors_total', 'Transactions that failed in span/metric building (bug or bad input).', 1, { error: (e as Error).name || 'Error' });
+    }
+  }
+
+  private emit(span: TxSpan): void {
+    this.t.add('sockeye_spans_total', 'Spans built.', 1);
+    this.opts.onSpan?.(span);
+    this.export?.submit(span);
+  }
+
+  /** Periodic housekeeping: emits spans whose link wait ran out. */
+  tick(): void {
+    this.linker.tick();
+  }
+
+  async flush(): Promise<void> {
+    this.linker.flush();
+    await Promise.all([this.export?.forceFlush(), this.metrics.forceFlush()]);
+  }
+
+  async shutdown(): Promise<void> {
+    this.linker.flush();
+    await Promise.all([this.export?.shutdown(), this.metrics.shutdown()]);
+  }
+}

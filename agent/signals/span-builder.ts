@@ -1,0 +1,187 @@
+// Transaction → span + metric record, per shared/BRIEF.md §2. Pure apart from the route registry:
+// bytes-derived objects in, span objects out; the caller decides ids/linking and where they go.
+import type { Attributes } from '@opentelemetry/api';
+import type { Transaction } from '../protocols/transaction.js';
+import type { BootClock } from './boot-clock.js';
+import type { ProcessIdentity } from './process-resource.js';
+import { redactQuery, buildFullUrl } from './redaction.js';
+import type { RouteRegistry } from './route-template.js';
+import { GRPC_SERVER_ERROR_CODES, HTTP_METHODS, METRIC, grpcCodeName, type MetricName } from './semconv.js';
+import { SpanKind, TxSpan } from './tx-span.js';
+import { parseTraceparent, type CarriedContext } from './trace-context.js';
+
+export interface MetricRecord {
+  name: MetricName;
+  seconds: number;
+  attributes: Attributes;
+}
+
+export interface BuiltSignals {
+  span: TxSpan;
+  metric: MetricRecord;
+  /** W3C context the request carried, if any. */
+  carried?: CarriedContext;
+  /** Route (HTTP) or method (gRPC) or qtype (DNS), for the live view. */
+  operation: string;
+  isError: boolean;
+}
+
+export type SkipReason = 'unknown_role' | 'dns_server_side' | 'incomplete';
+
+export class SpanBuilder {
+  constructor(private readonly clock: BootClock, private readonly routes: RouteRegistry) {}
+
+  build(tx: Transaction, who: ProcessIdentity): BuiltSignals | SkipReason {
+    if (tx.role === 'unknown') return 'unknown_role';
+    if (tx.protocol === 'dns') return tx.role === 'client' && tx.dns ? this.dns(tx, who) : tx.dns ? 'dns_server_side' : 'incomplete';
+    if (tx.protocol === 'grpc' && tx.grpc) return this.grpc(tx, who);
+    if (tx.http) return this.http(tx, who);
+    return 'incomplete';
+  }
+
+  private span(tx: Transaction, name: string, kind: SpanKind, attrs: Attributes, who: ProcessIdentity): TxSpan {
+    const dur = Math.max(0, tx.endNs - tx.startNs);
+    return new TxSpan(name, kind, this.clock.toHrTime(tx.startNs), this.clock.toHrTime(tx.startNs + dur), dur, attrs, who.resource);
+  }
+
+  private http(tx: Transaction, who: ProcessIdentity): BuiltSignals {
+    const req = tx.http!.request;
+    const status = tx.http!.response?.status;
+    const server = tx.role === 'server';
+    const t = tx.tuple;
+    const known = HTTP_METHODS.has(req.method);
+    const method = known ? req.method : '_OTHER';
+    const version = req.version === '2' || tx.protocol === 'http2' ? '2' : req.version;
+    const scheme = req.scheme ?? 'http';
+    const a: Attributes = { 'http.request.method': method };
+    if (!known) a['http.request.method_original'] = req.method;
+    const m: Attributes = { 'http.request.method': method, 'network.protocol.version': version };
+    let route = '';
+    let name: string;
+    if (server) {
+      route = this.routes.route(who.serviceName, req.path);
+      name = known ? `${method} ${route}` : 'HTTP';
+      a['url.path'] = req.path;
+      if (req.query) a['url.query'] = redactQuery(req.query);
+      a['url.scheme'] = scheme;
+      a['http.route'] = route;
+      a['server.port'] = t.localPort;
+      if (req.host) a['server.address'] = hostOnly(req.host);
+      a['client.address'] = t.remoteAddr;
+      m['http.route'] = route;
+      m['url.scheme'] = scheme;
+    } else {
+      const host = req.host ?? hostPort(t.remoteAddr, t.remotePort);
+      name = known ? method : 'HTTP';
+      route = hostOnly(host);
+      a['server.address'] = hostOnly(host);
+      a['server.port'] = t.remotePort;
+      a['url.full'] = buildFullUrl(scheme, host, req.target);
+      m['server.address'] = hostOnly(host);
+      m['server.port'] = t.remotePort;
+    }
+    a['network.peer.address'] = t.remoteAddr;
+    a['network.peer.port'] = t.remotePort;
+    a['network.protocol.version'] = version;
+    if (req.userAgent) a['user_agent.original'] = req.userAgent;
+    if (status !== undefined) {
+      a['http.response.status_code'] = status;
+      m['http.response.status_code'] = status;
+    }
+    const span = this.span(tx, name, server ? SpanKind.SERVER : SpanKind.CLIENT, a, who);
+    let isError = false;
+    if (status !== undefined && (status >= 500 || (!server && status >= 400))) {
+      span.setError(String(status));
+      isError = true;
+    } else if (status === undefined) {
+      span.setError(tx.error ?? 'incomplete');
+      isError = true;
+    }
+    if (isError) m['error.type'] = span.attributes['error.type'] as string;
+    const seconds = span.durationNs / 1e9;
+    const carried = parseTraceparent(req.traceparent);
+    return { span, carried, isError, operation: server ? `${method} ${route}` : `${method} ${route}`,
+      metric: { name: server ? METRIC.httpServer : METRIC.httpClient, seconds, attributes: m } };
+  }
+
+  private grpc(tx: Transaction, who: ProcessIdentity): BuiltSignals {
+    const g = tx.grpc!;
+    const server = tx.role === 'server';
+    const t = tx.tuple;
+    const fullMethod = `${g.service}/${g.method}`;
+    const a: Attributes = { 'rpc.system.name': 'grpc', 'rpc.method': fullMethod };
+    const m: Attributes = { 'rpc.system.name': 'grpc', 'rpc.method': fullMethod };
+    if (server) {
+      a['server.port'] = t.localPort;
+      a['client.address'] = t.remoteAddr;
+    } else {
+      a['server.address'] = g.authority ? hostOnly(g.authority) : t.remoteAddr;
+      a['server.port'] = t.remotePort;
+      m['server.address'] = a['server.address'];
+      m['server.port'] = t.remotePort;
+    }
+    a['network.peer.address'] = t.remoteAddr;
+    a['network.peer.port'] = t.remotePort;
+    a['network.protocol.version'] = '2';
+    const span = this.span(tx, fullMethod, server ? SpanKind.SERVER : SpanKind.CLIENT, a, who);
+    let isError = false;
+    if (g.status !== undefined) {
+      const code = grpcCodeName(g.status);
+      a['rpc.response.status_code'] = code;
+      m['rpc.response.status_code'] = code;
+      if (g.status !== 0 && (!server || GRPC_SERVER_ERROR_CODES.has(g.status))) {
+        span.setError(code, g.message);
+        isError = true;
+      }
+    } else {
+      // No grpc-status: a reset stream is CANCELLED; otherwise the exchange is incomplete.
+      const code = tx.error === 'stream_reset' ? 'CANCELLED' : undefined;
+      if (code) { a['rpc.response.status_code'] = code; m['rpc.response.status_code'] = code; }
+      span.setError(code ?? tx.error ?? 'incomplete');
+      isError = true;
+    }
+    if (isError) m['error.type'] = span.attributes['error.type'] as string;
+    const traceparent = tx.http?.request.traceparent;
+    return { span, carried: parseTraceparent(traceparent), isError, operation: fullMethod,
+      metric: { name: server ? METRIC.rpcServer : METRIC.rpcClient, seconds: span.durationNs / 1e9, attributes: m } };
+  }
+
+  private dns(tx: Transaction, who: ProcessIdentity): BuiltSignals {
+    const d = tx.dns!;
+    const t = tx.tuple;
+    const a: Attributes = {
+      'dns.question.name': d.qname,
+      'dns.question.type': d.qtype,
+      'server.address': t.remoteAddr,
+      'server.port': t.remotePort,
+      'network.peer.address': t.remoteAddr,
+      'network.peer.port': t.remotePort,
+      'network.transport': t.transport,
+    };
+    const m: Attributes = { 'dns.question.name': d.qname };
+    if (d.rcode) a['dns.response_code'] = d.rcode;
+    if (d.answers?.length) a['dns.answers'] = d.answers.map((x) => x.data);
+    const span = this.span(tx, `DNS ${d.qtype}`, SpanKind.CLIENT, a, who);
+    let isError = false;
+    if (tx.error === 'timeout' || !d.rcode) {
+      span.setError(tx.error ?? 'timeout');
+      isError = true;
+    } else if (d.rcode !== 'NOERROR') {
+      span.setError(d.rcode);
+      isError = true;
+    }
+    if (isError) m['error.type'] = span.attributes['error.type'] as string;
+    return { span, isError, operation: `DNS ${d.qtype}`,
+      metric: { name: METRIC.dnsLookup, seconds: span.durationNs / 1e9, attributes: m } };
+  }
+}
+
+function hostOnly(host: string): string {
+  if (host.startsWith('[')) return host.slice(1, host.indexOf(']') > 0 ? host.indexOf(']') : undefined);
+  const c = host.lastIndexOf(':');
+  return c > 0 && host.indexOf(':') === c ? host.slice(0, c) : host;
+}
+
+function hostPort(addr: string, port: number): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}

@@ -1,0 +1,58 @@
+// A finished span built straight from a Transaction, shaped as the SDK's ReadableSpan so the
+// BatchSpanProcessor and OTLP exporters take it as is. We build these ourselves because we need
+// kernel start/end times and carried/linked ids, which Tracer.startSpan does not allow.
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type Link, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
+import { SCHEMA_URL, SCOPE_NAME, SCOPE_VERSION } from './semconv.js';
+
+export const SCOPE: InstrumentationScope = { name: SCOPE_NAME, version: SCOPE_VERSION, schemaUrl: SCHEMA_URL };
+const NO_LINKS: Link[] = [];
+const NO_EVENTS: TimedEvent[] = [];
+const OK: SpanStatus = { code: SpanStatusCode.UNSET };
+
+export class TxSpan implements ReadableSpan {
+  traceId = '';
+  spanId = '';
+  parentSpanContext: SpanContext | undefined = undefined;
+  status: SpanStatus = OK;
+  readonly links: Link[] = NO_LINKS;
+  readonly events: TimedEvent[] = NO_EVENTS;
+  readonly ended = true;
+  readonly instrumentationScope = SCOPE;
+  readonly droppedAttributesCount = 0;
+  readonly droppedEventsCount = 0;
+  readonly droppedLinksCount = 0;
+
+  constructor(
+    public name: string,
+    readonly kind: SpanKind,
+    readonly startTime: HrTime,
+    readonly endTime: HrTime,
+    readonly durationNs: number,
+    readonly attributes: Attributes,
+    readonly resource: Resource,
+  ) {}
+
+  spanContext(): SpanContext {
+    return { traceId: this.traceId, spanId: this.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: false };
+  }
+
+  get duration(): HrTime {
+    const s = Math.floor(this.durationNs / 1e9);
+    return [s, this.durationNs - s * 1e9];
+  }
+
+  setError(errorType: string, message?: string): void {
+    this.status = message ? { code: SpanStatusCode.ERROR, message } : { code: SpanStatusCode.ERROR };
+    this.attributes['error.type'] = errorType;
+  }
+
+  setParent(traceId: string, parentSpanId: string): void {
+    this.traceId = traceId;
+    this.parentSpanContext = { traceId, spanId: parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true };
+  }
+}
+
+export { SpanKind };
