@@ -1,0 +1,138 @@
+/* Maps and load-time configuration shared by the sockeye programs. */
+#ifndef SOCKEYE_MAPS_H
+#define SOCKEYE_MAPS_H
+
+#include "event-layout.h"
+
+/* Set by the loader before load (libbpf rodata); the verifier prunes disabled branches. */
+const volatile __u32 payload_cap = SOCKEYE_DEFAULT_PAYLOAD;
+/* Wake the consumer only once this many bytes wait in the ring; it also drains on a timer. */
+const volatile __u64 ring_wakeup_bytes = 64 * 1024;
+const volatile __u32 self_pid = 0;              /* the agent: never traced */
+const volatile bool filter_pids_include = false;   /* trace only pids marked 1 in pid_filter */
+const volatile bool filter_pids_exclude = false;   /* skip pids marked 2 in pid_filter */
+const volatile bool filter_cgroups_include = false;
+const volatile bool filter_cgroups_exclude = false;
+
+#define FILTER_INCLUDE 1
+#define FILTER_EXCLUDE 2
+
+/* Per-connection state, keyed by the struct sock address. The socket inode guards against a
+ * freed sock being reused for a new socket while a stale entry survives (LRU evicts leftovers). */
+struct conn_state {
+	__u64 conn_id;
+	__u64 ino;
+	__u64 tx_offset;
+	__u64 rx_offset;
+	__u32 pid;
+	__u8 role;
+	__u8 protocol;
+	__u8 attempts;  /* data syscalls inspected without a protocol verdict */
+	__u8 ignored;   /* no protocol matched within MAX_INFER_ATTEMPTS: ship nothing */
+};
+
+/* Syscall arguments remembered from enter to exit, keyed by pid_tgid. */
+struct pending_call {
+	__u64 sk;
+	__u64 ino;
+	__u64 buf;    /* buffer, iovec array, msghdr or mmsghdr array (by syscall) */
+	__u64 addr;   /* sendto/recvfrom peer sockaddr */
+	__u32 count;  /* iovcnt / vlen */
+	__s32 fd;
+	__u8 syscall;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct conn_state);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pending_call);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SOCKEYE_CTR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* One event under construction per CPU; twice the payload so masked variable offsets verify. */
+struct scratch_event {
+	struct sockeye_event ev;
+	__u8 payload[2 * SOCKEYE_MAX_PAYLOAD];
+};
+
+/* Indexed by CPU id: a plain array because a per-CPU value may not exceed 32 KiB. The loader sizes
+ * it to the number of possible CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct scratch_event);
+} scratch SEC(".maps");
+
+static __always_inline struct scratch_event *scratch_slot(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} cgroup_filter SEC(".maps");
+
+__u64 next_conn_id = 0;
+
+static __always_inline void count(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+	if (v)
+		*v += n;
+}
+
+/* The first check of every program: is this process one we trace at all? */
+static __always_inline bool process_wanted(__u32 tgid)
+{
+	if (tgid == self_pid)
+		return false;
+	if (filter_pids_include || filter_pids_exclude) {
+		__u8 *mark = bpf_map_lookup_elem(&pid_filter, &tgid);
+		if (filter_pids_include && (!mark || *mark != FILTER_INCLUDE))
+			return false;
+		if (filter_pids_exclude && mark && *mark == FILTER_EXCLUDE)
+			return false;
+	}
+	if (filter_cgroups_include || filter_cgroups_exclude) {
+		__u64 cg = bpf_get_current_cgroup_id();
+		__u8 *mark = bpf_map_lookup_elem(&cgroup_filter, &cg);
+		if (filter_cgroups_include && (!mark || *mark != FILTER_INCLUDE))
+			return false;
+		if (filter_cgroups_exclude && mark && *mark == FILTER_EXCLUDE)
+			return false;
+	}
+	return true;
+}
+
+#endif

@@ -1,0 +1,98 @@
+/* fd -> struct sock through task_struct->files->fdt with CO-RE; non-sockets bail out first. */
+#ifndef SOCKEYE_SOCKET_LOOKUP_H
+#define SOCKEYE_SOCKET_LOOKUP_H
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+
+/* Returns the sock behind fd when it is an IPv4/IPv6 socket, else NULL. *ino receives the socket
+ * inode number (the identity check for reused sock addresses). */
+static __always_inline struct sock *inet_sock_of_fd(int fd, __u64 *ino)
+{
+	if (fd < 0)
+		return NULL;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	if ((unsigned int)fd >= fdt->max_fds)
+		return NULL;
+	struct file **fds = fdt->fd;
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f)
+		return NULL;
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	umode_t mode = BPF_CORE_READ(inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return NULL;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return NULL;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return NULL;
+	*ino = BPF_CORE_READ(inode, i_ino);
+	return sk;
+}
+
+static __always_inline bool is_v4_mapped(const __u8 *a)
+{
+	return a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == 0 && a[4] == 0 && a[5] == 0 &&
+	       a[6] == 0 && a[7] == 0 && a[8] == 0 && a[9] == 0 && a[10] == 0xff && a[11] == 0xff;
+}
+
+/* Fills the tuple, transport and netns of an event from its sock. */
+static __always_inline void fill_tuple(struct sockeye_event *e, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->transport = BPF_CORE_READ(sk, sk_protocol);
+	e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	__builtin_memset(e->local_addr, 0, 32);
+	if (family == AF_INET) {
+		e->family = 4;
+		BPF_CORE_READ_INTO(e->local_addr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO(e->remote_addr, sk, __sk_common.skc_daddr);
+	} else {
+		e->family = 6;
+		BPF_CORE_READ_INTO(e->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(e->remote_addr, sk, __sk_common.skc_v6_daddr);
+	}
+}
+
+/* Overrides the remote end from a user sockaddr (unconnected UDP: sendto/recvfrom/msg_name). */
+static __always_inline void remote_from_sockaddr(struct sockeye_event *e, const void *uaddr)
+{
+	if (!uaddr)
+		return;
+	struct sockaddr_in6 sa = {};
+	if (bpf_probe_read_user(&sa, sizeof(sa), uaddr))
+		return;
+	if (sa.sin6_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+		if (s4->sin_port == 0)
+			return;
+		e->remote_port = bpf_ntohs(s4->sin_port);
+		__builtin_memset(e->remote_addr, 0, 16);
+		__builtin_memcpy(e->remote_addr, &s4->sin_addr, 4);
+		if (e->family == 6 && is_v4_mapped(e->local_addr)) {
+			/* leave family at 6: userspace prints v4-mapped as plain IPv4 */
+			__builtin_memset(e->remote_addr, 0, 16);
+			e->remote_addr[10] = 0xff;
+			e->remote_addr[11] = 0xff;
+			__builtin_memcpy(e->remote_addr + 12, &s4->sin_addr, 4);
+		}
+	} else if (sa.sin6_family == AF_INET6) {
+		if (sa.sin6_port == 0)
+			return;
+		e->remote_port = bpf_ntohs(sa.sin6_port);
+		__builtin_memcpy(e->remote_addr, &sa.sin6_addr, 16);
+	}
+}
+
+#endif
