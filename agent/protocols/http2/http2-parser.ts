@@ -1,0 +1,346 @@
+// HTTP/2 (and gRPC) parser for one connection: two frame readers and two HPACK decoders (one per
+// direction), streams paired by id. A stream becomes a Transaction when its response ends
+// (END_STREAM), is reset (RST_STREAM: 'stream_reset', gRPC CANCELLED), is refused by GOAWAY,
+// times out, or the connection closes. Nothing here throws; every loss is counted.
+import type { CloseEvent, DataEvent, Direction, GapEvent } from '../../capture/capture-events.js';
+import type { ConnectionParser, ParserSink, ProtocolSwitch } from '../protocol-parser.js';
+import type { TransactionError } from '../transaction.js';
+import type { ConnectionInfo } from '../engine/parser-registry.js';
+import { defaultEngineOptions, type EngineOptions } from '../engine/engine-options.js';
+import { FrameReader, type FrameHandler } from './frame-reader.js';
+import { Flag, FrameType, MAX_MAX_FRAME_SIZE, type FrameHeader } from './http2-frames.js';
+import { HpackDecoder } from './hpack-decoder.js';
+import {
+  applyResponseHeaders, requestFromHeaders, toTransaction, type StreamState,
+} from './http2-stream.js';
+
+/** A header block split over HEADERS/PUSH_PROMISE + CONTINUATION frames, being collected. */
+interface PendingBlock {
+  streamId: number;
+  push: boolean;
+  endStream: boolean;
+  chunks: Uint8Array[];
+  size: number;
+  truncated: boolean;
+  /** Frame bytes of the block while its stream does not exist yet (a new request). */
+  frameBytes: number;
+}
+
+class DirectionState implements FrameHandler {
+  readonly reader: FrameReader;
+  readonly hpack: HpackDecoder;
+  block: PendingBlock | undefined = undefined;
+
+  constructor(readonly dir: Direction, readonly parser: Http2Parser, opts: EngineOptions) {
+    this.reader = new FrameReader(this, Math.min(opts.maxHeaderBytes, opts.maxBufferedBytesPerConnection));
+    this.hpack = new HpackDecoder(4096, opts.maxHpackTableSize);
+  }
+
+  frame(h: FrameHeader, payload: Uint8Array, truncated: boolean, tsNs: number): void {
+    this.parser.onFrame(this, h, payload, truncated, tsNs);
+  }
+  preface(): void { this.parser.onPreface(this.dir); }
+  desync(reason: string): void { this.parser.onDesync(this, reason); }
+  resync(skipped: number, found: boolean): void {
+    this.parser.sink.count('http2_resync_skipped_bytes', skipped);
+    if (found) this.parser.sink.count('http2_resyncs');
+  }
+}
+
+export class Http2Parser implements ConnectionParser {
+  private readonly dirs: Record<Direction, DirectionState>;
+  private readonly streams = new Map<number, StreamState>();
+  /** Direction of client → server bytes, once known (role, preface or a request HEADERS). */
+  private clientDir: Direction | undefined;
+  private readonly timeoutNs: number;
+  private readonly maxStreams: number;
+  private readonly maxHeaderBytes: number;
+  /** Expected offset of the next DataEvent per direction, to notice unannounced holes. */
+  private readonly nextOffset: Record<Direction, number> = { egress: -1, ingress: -1 };
+
+  constructor(
+    private readonly conn: ConnectionInfo,
+    readonly sink: ParserSink,
+    opts: EngineOptions = defaultEngineOptions,
+    handover?: ProtocolSwitch,
+  ) {
+    this.dirs = { egress: new DirectionState('egress', this, opts), ingress: new DirectionState('ingress', this, opts) };
+    this.timeoutNs = opts.requestTimeoutNs;
+    this.maxStreams = opts.maxPendingRequests;
+    this.maxHeaderBytes = opts.maxHeaderBytes;
+    if (conn.role === 'client') this.clientDir = 'egress';
+    else if (conn.role === 'server') this.clientDir = 'ingress';
+    const up = handover?.upgradeRequest;
+    if (up !== undefined) {
+      // h2c (RFC 7540 3.2): the HTTP/1.1 request that asked for the upgrade is answered on stream 1.
+      this.streams.set(1, {
+        id: 1, reqDir: this.clientDir ?? 'egress', startNs: up.startNs, requestBytes: up.requestBytes,
+        responseBytes: 0, request: { ...up.request }, responded: false, anomalies: new Set(['h2c_upgrade']),
+      });
+    }
+  }
+
+  onData(ev: DataEvent): void {
+    const d = this.dirs[ev.direction];
+    const expected = this.nextOffset[ev.direction];
+    if (expected >= 0 && ev.offset > expected) {
+      this.sink.count('http2_offset_holes');
+      d.reader.lose(ev.offset - expected, ev.tsNs, 'gap');
+    }
+    this.nextOffset[ev.direction] = ev.offset + ev.totalBytes;
+    d.reader.push(ev.bytes, ev.totalBytes, ev.tsNs);
+  }
+
+  onGap(ev: GapEvent): void {
+    const d = this.dirs[ev.direction];
+    this.sink.count('http2_gaps');
+    if (ev.lostBytes > 0) {
+      d.reader.lose(ev.lostBytes, ev.tsNs, 'gap');
+      if (this.nextOffset[ev.direction] >= 0) this.nextOffset[ev.direction] += ev.lostBytes;
+    } else if (d.reader.bufferedBytes() > 0) {
+      // The engine asks us to drop what we buffer (its memory bound): treat it as lost.
+      d.reader.lose(Number.MAX_SAFE_INTEGER, ev.tsNs, 'gap');
+      d.block = undefined;
+    }
+  }
+
+  onClose(ev: CloseEvent): void {
+    for (const s of [...this.streams.values()]) this.finish(s, ev.tsNs, 'connection_closed');
+  }
+
+  onTick(nowNs: number): void {
+    for (const s of this.streams.values()) {
+      if (nowNs - s.startNs > this.timeoutNs) {
+        this.sink.count('http2_timeouts');
+        this.finish(s, nowNs, s.anomalies.has('gap') ? 'gap' : 'timeout');
+      }
+    }
+  }
+
+  bufferedBytes(): number {
+    let n = this.dirs.egress.reader.bufferedBytes() + this.dirs.ingress.reader.bufferedBytes();
+    for (const d of [this.dirs.egress, this.dirs.ingress]) if (d.block) n += d.block.size;
+    return n;
+  }
+
+  get openStreams(): number { return this.streams.size; }
+
+  // ---- called by the direction states ----
+
+  onPreface(dir: Direction): void {
+    this.clientDir ??= dir;
+  }
+
+  onDesync(d: DirectionState, reason: string): void {
+    this.sink.count(reason === 'midstream' ? 'http2_midstream_pickups' : 'http2_desyncs');
+    if (reason !== 'midstream') this.sink.count(`http2_desync_${reason}`);
+    d.hpack.desync();
+    if (d.block) { d.block = undefined; this.sink.count('http2_header_blocks_lost'); }
+    for (const s of this.streams.values()) s.anomalies.add(reason === 'midstream' ? 'midstream' : 'gap');
+  }
+
+  onFrame(d: DirectionState, h: FrameHeader, payload: Uint8Array, truncated: boolean, tsNs: number): void {
+    const frameBytes = 9 + h.length;
+    if (d.block !== undefined && h.type !== FrameType.CONTINUATION) {
+      // RFC 9113 6.10: nothing may interleave a header block. Our view of it is broken.
+      this.sink.count('http2_protocol_errors');
+      d.block = undefined;
+      d.hpack.desync();
+      this.sink.count('http2_hpack_degraded');
+    }
+    switch (h.type) {
+      case FrameType.DATA: {
+        const s = this.streams.get(h.streamId);
+        if (s === undefined) { if (h.streamId !== 0) this.sink.count('http2_unpaired_frames'); return; }
+        this.addBytes(s, d.dir, frameBytes);
+        if (h.flags & Flag.END_STREAM) this.endStream(s, d.dir, tsNs);
+        return;
+      }
+      case FrameType.HEADERS:
+      case FrameType.PUSH_PROMISE: {
+        const push = h.type === FrameType.PUSH_PROMISE;
+        let start = 0;
+        let end = payload.length;
+        let pad = 0;
+        if (h.flags & Flag.PADDED) {
+          if (end < 1) { this.malformedFrame(d); return; }
+          pad = payload[0]!; start = 1;
+        }
+        if (push) start += 4;
+        else if (h.flags & Flag.PRIORITY) start += 5;
+        if (!truncated) {
+          end -= pad;
+          if (start > end) { this.malformedFrame(d); return; }
+        } else if (start > end) start = end;
+        if (push) this.sink.count('http2_push_promises');
+        const block: PendingBlock = {
+          streamId: h.streamId, push, endStream: !push && (h.flags & Flag.END_STREAM) !== 0,
+          chunks: [], size: 0, truncated, frameBytes: 0,
+        };
+        const s = push ? undefined : this.streams.get(h.streamId);
+        if (s !== undefined) this.addBytes(s, d.dir, frameBytes);
+        else block.frameBytes = frameBytes;
+        if ((h.flags & Flag.END_HEADERS) || truncated) {
+          this.headerBlock(d, block, payload.subarray(start, end), tsNs);
+        } else {
+          block.chunks.push(payload.slice(start, end));
+          block.size = end - start;
+          d.block = block;
+        }
+        return;
+      }
+      case FrameType.CONTINUATION: {
+        const block = d.block;
+        if (block === undefined || block.streamId !== h.streamId) {
+          // The block's start was lost (or never sent): its inserts are unknown, so is the table.
+          this.sink.count('http2_orphan_continuations');
+          d.block = undefined;
+          d.hpack.desync();
+          this.sink.count('http2_hpack_degraded');
+          return;
+        }
+        const s = this.streams.get(h.streamId);
+        if (s !== undefined) this.addBytes(s, d.dir, frameBytes);
+        else block.frameBytes += frameBytes;
+        if (block.size + payload.length > this.maxHeaderBytes) {
+          block.truncated = true;
+          this.sink.count('http2_header_block_too_large');
+        } else {
+          block.chunks.push(payload.slice());
+          block.size += payload.length;
+        }
+        if (truncated) block.truncated = true;
+        if ((h.flags & Flag.END_HEADERS) || truncated || block.truncated) {
+          d.block = undefined;
+          const all = concat(block.chunks, block.size);
+          this.headerBlock(d, block, all, tsNs);
+        }
+        return;
+      }
+      case FrameType.RST_STREAM: {
+        const s = this.streams.get(h.streamId);
+        if (s === undefined) return;
+        this.addBytes(s, d.dir, frameBytes);
+        this.sink.count('http2_stream_resets');
+        this.finish(s, tsNs, 'stream_reset');
+        return;
+      }
+      case FrameType.SETTINGS: {
+        if ((h.flags & Flag.ACK) || truncated) return;
+        // Settings a peer sends bound what the *other* direction may use.
+        const other = this.dirs[d.dir === 'egress' ? 'ingress' : 'egress'];
+        for (let p = 0; p + 6 <= payload.length; p += 6) {
+          const id = (payload[p]! << 8) | payload[p + 1]!;
+          const v = ((payload[p + 2]! << 24) | (payload[p + 3]! << 16) | (payload[p + 4]! << 8) | payload[p + 5]!) >>> 0;
+          if (id === 1) other.hpack.setAllowedMax(v);
+          else if (id === 5 && v >= 16384 && v <= MAX_MAX_FRAME_SIZE) other.reader.maxFrameSize = v;
+        }
+        return;
+      }
+      case FrameType.GOAWAY: {
+        if (payload.length < 4) return;
+        const last = ((payload[0]! & 0x7f) * 0x1000000) + ((payload[1]! << 16) | (payload[2]! << 8) | payload[3]!);
+        this.sink.count('http2_goaways');
+        for (const s of [...this.streams.values()]) {
+          if (s.id > last && s.reqDir !== d.dir) { s.anomalies.add('goaway'); this.finish(s, tsNs, 'connection_closed'); }
+        }
+        return;
+      }
+      default: return; // PRIORITY, PING, WINDOW_UPDATE, unknown extension frames: nothing to pair
+    }
+  }
+
+  // ---- internals ----
+
+  private headerBlock(d: DirectionState, block: PendingBlock, bytes: Uint8Array, tsNs: number): void {
+    const res = d.hpack.decode(bytes, 0, bytes.length);
+    const degraded = block.truncated || res.truncated || res.malformed;
+    if (degraded) {
+      // Part of the block never reached us: what it inserted into the table is unknown.
+      d.hpack.desync();
+      this.sink.count('http2_hpack_degraded');
+    }
+    if (res.unknownRefs > 0) this.sink.count('http2_hpack_unknown_refs', res.unknownRefs);
+    if (res.badLiterals > 0) this.sink.count('http2_hpack_bad_literals', res.badLiterals);
+    if (block.push) return; // decoded only to keep the table in step
+
+    const h = res.headers;
+    let hasMethod = false;
+    let hasStatus = false;
+    for (let i = 0; i < h.length; i += 2) {
+      if (h[i] === ':method') hasMethod = true;
+      else if (h[i] === ':status') hasStatus = true;
+    }
+    const note = (s: StreamState): void => {
+      if (degraded) s.anomalies.add('hpack_degraded');
+      if (res.unknownRefs > 0) s.anomalies.add('hpack_unknown_ref');
+      if (res.badLiterals > 0) s.anomalies.add('hpack_bad_literal');
+    };
+
+    let s = this.streams.get(block.streamId);
+    if (s === undefined) {
+      const looksLikeResponse = hasStatus || (!hasMethod && this.clientDir !== undefined && d.dir !== this.clientDir);
+      if (looksLikeResponse) { this.sink.count('http2_unpaired_responses'); return; }
+      if (hasMethod) this.clientDir ??= d.dir;
+      if (this.streams.size >= this.maxStreams) {
+        this.sink.count('http2_streams_dropped');
+        const oldest = this.streams.values().next().value as StreamState;
+        oldest.anomalies.add('stream_table_full');
+        this.finish(oldest, tsNs, 'timeout');
+      }
+      const { request, contentType } = requestFromHeaders(h);
+      s = {
+        id: block.streamId, reqDir: d.dir, startNs: tsNs, requestBytes: block.frameBytes, responseBytes: 0,
+        request, responded: false, anomalies: new Set(),
+      };
+      if (contentType !== undefined) s.contentType = contentType;
+      if (!hasMethod) s.anomalies.add('request_headers_unknown');
+      if (d.hpack.degraded && res.unknownRefs > 0) s.anomalies.add('midstream');
+      note(s);
+      this.streams.set(s.id, s);
+      if (block.endStream) this.endStream(s, d.dir, tsNs);
+      return;
+    }
+    note(s);
+    if (d.dir === s.reqDir) { // request trailers
+      if (block.endStream) this.endStream(s, d.dir, tsNs);
+      return;
+    }
+    const status = applyResponseHeaders(s, h);
+    if (status !== undefined && status >= 200) { s.status = status; s.responded = true; }
+    else if (status === undefined && !s.responded && !block.endStream) s.responded = true; // degraded final headers
+    if (block.endStream) this.endStream(s, d.dir, tsNs);
+  }
+
+  private malformedFrame(d: DirectionState): void {
+    this.sink.count('http2_protocol_errors');
+    d.hpack.desync();
+    this.sink.count('http2_hpack_degraded');
+  }
+
+  private addBytes(s: StreamState, dir: Direction, n: number): void {
+    if (dir === s.reqDir) s.requestBytes += n; else s.responseBytes += n;
+  }
+
+  private endStream(s: StreamState, dir: Direction, tsNs: number): void {
+    if (dir !== s.reqDir) this.finish(s, tsNs, undefined);
+  }
+
+  private finish(s: StreamState, endNs: number, error: TransactionError | undefined): void {
+    if (!this.streams.delete(s.id)) return;
+    this.sink.emit(toTransaction(this.conn, s, endNs, error));
+  }
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let p = 0;
+  for (const c of chunks) { out.set(c.subarray(0, Math.min(c.length, size - p)), p); p += c.length; if (p >= size) break; }
+  return out;
+}
+
+/** ParserFactory for the engine's registry. */
+export function createHttp2Parser(conn: ConnectionInfo, sink: ParserSink, options: EngineOptions, handover?: ProtocolSwitch): Http2Parser {
+  return new Http2Parser(conn, sink, options, handover);
+}
