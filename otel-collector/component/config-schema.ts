@@ -93,7 +93,10 @@ const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, 
 export function duration(defMs?: number, opts: { min?: number } = {}): Schema<number> {
   const what = 'a duration like "200ms", "5s" or "1m"';
   return withDefault(what, defMs, (v, p) => {
-    if (v === 0) return 0;
+    if (v === 0) {
+      if (opts.min !== undefined && opts.min > 0) throw new ConfigError(p, `must be at least ${opts.min}ms, got 0`);
+      return 0;
+    }
     if (typeof v !== 'string') throw new ConfigError(p, `must be ${what}, got ${show(v)}`);
     const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
     if (parts.length === 0 || parts.map((m) => m[0]).join('') !== v) throw new ConfigError(p, `must be ${what}, got ${show(v)}`);

@@ -20,7 +20,12 @@ const config = object({
   limit_percentage: int(0, { min: 0, max: 100 }),
   spike_limit_percentage: int(0, { min: 0, max: 100 }),
 }, (c, fail) => {
-  if (c.limit_mib === 0 && c.limit_percentage === 0) fail('limit_mib', 'either limit_mib or limit_percentage must be set (> 0)');
+  // With neither limit given: 80% of total memory, refusing above 60% (spike 20%).
+  if (c.limit_mib === 0 && c.limit_percentage === 0) {
+    if (c.spike_limit_mib > 0) fail('spike_limit_mib', 'needs limit_mib to be set too');
+    c.limit_percentage = 80;
+    if (c.spike_limit_percentage === 0) c.spike_limit_percentage = 20;
+  }
   if (c.limit_mib > 0 && c.limit_percentage > 0) fail('limit_percentage', 'set limit_mib or limit_percentage, not both');
   if (c.limit_mib > 0 && c.spike_limit_mib >= c.limit_mib) {
     fail('spike_limit_mib', `must be less than limit_mib (${c.limit_mib}), got ${c.spike_limit_mib}`);
