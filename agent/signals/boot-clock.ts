@@ -37,14 +37,15 @@ export function createBootClock(): BootClock {
   const up = uptimeSeconds();
   const mono = Number(process.hrtime.bigint()) / 1e9;
   const suspendedNs = up !== undefined && up - mono > 0.05 ? (up - mono) * 1e9 : 0;
-  return fromEpoch(offsetNs - suspendedNs);
+  const epochNs = offsetNs - suspendedNs;
+  const s = Math.floor(epochNs / 1e9);
+  return fromEpoch(s, Math.round(epochNs - s * 1e9));
 }
 
-export function fromEpoch(bootEpochNs: number): BootClock {
-  const epochS = Math.floor(bootEpochNs / 1e9);
-  const epochRem = bootEpochNs - epochS * 1e9;
+/** A clock whose boot time 0 is Unix time epochS seconds + epochRem nanoseconds. */
+export function fromEpoch(epochS: number, epochRem: number): BootClock {
   return {
-    bootEpochNs,
+    bootEpochNs: epochS * 1e9 + epochRem,
     toHrTime(bootNs: number): [number, number] {
       // Split before adding so the nanosecond part keeps its precision (epoch ns exceed 2^53).
       const s = Math.floor(bootNs / 1e9);
