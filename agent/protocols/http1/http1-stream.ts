@@ -1,0 +1,365 @@
+// Message framing of one direction of an HTTP/1.x connection: finds heads (split across any number
+// of events), then skips bodies by count (Content-Length, chunked with trailers, until close) using
+// the true byte counts, so uncaptured body bytes cost nothing. Lost bytes that break framing move it
+// to RESYNC, which waits for the next message start. The owner pairs and reports.
+import type { DataEvent, Direction } from '../../capture/capture-events.js';
+import { ensureCapacity, hexDigit } from '../common/byte-text.js';
+import { findHeadEnd, Http1Head, lineEnd, looksLikeRequestStart, looksLikeResponseStart, parseHeaderFields, parseStartLine } from './http1-head.js';
+
+export const enum Body { None, Length, Chunked, UntilClose, Stop, Reject, Unframed }
+
+const enum State { Start, Head, Length, ChunkSize, ChunkData, ChunkDataEnd, Trailers, UntilClose, Resync, Stopped }
+
+const CR = 13, LF = 10;
+
+/** What a stream tells its connection. */
+export interface StreamOwner {
+  /** A head was parsed (head.degraded: cut short). Returns how to frame what follows. */
+  onHead(stream: Http1Stream, head: Http1Head, ev: DataEvent, afterHead: number): Body;
+  /** The message that began with the last accepted head is complete (or cut short: truncated). */
+  onMessageEnd(stream: Http1Stream, endNs: number, messageBytes: number, truncated: boolean): void;
+  /** Bytes were lost where framing needed them: the stream now waits for the next message start. */
+  onFramingLoss(stream: Http1Stream, tsNs: number): void;
+  count(counter: string, n?: number): void;
+}
+
+export class Http1Stream {
+  /** Which start lines are acceptable here; 'any' until the connection knows its request direction. */
+  expect: 'request' | 'response' | 'any' = 'any';
+  readonly head = new Http1Head();
+  /** Message start: stream position and timestamp of its first byte. */
+  messageStartPos = 0;
+  messageStartNs = 0;
+  lastNs = 0;
+  /** Size of the last head parsed. */
+  headBytes = 0;
+
+  private state = State.Start;
+  private remaining = 0;
+  private chunkSizeDigits = 0;
+  private lineLen = 0;
+  private streamPos = 0;
+  private expectedOffset = -1;
+  private buf: Uint8Array = new Uint8Array(0);
+  private bufLen = 0;
+  private bufScanned = 0;
+
+  constructor(readonly direction: Direction, private readonly owner: StreamOwner, private readonly maxHeaderBytes: number, private readonly maxHeaderCount: number) {}
+
+  bufferedBytes(): number {
+    return this.bufLen;
+  }
+
+  /** Bytes held from a partly received head (for hand-over to another parser). */
+  bufferedHead(): Uint8Array {
+    return this.buf.slice(0, this.bufLen);
+  }
+
+  get stopped(): boolean {
+    return this.state === State.Stopped;
+  }
+
+  get inBodyUntilClose(): boolean {
+    return this.state === State.UntilClose;
+  }
+
+  get midHead(): boolean {
+    return this.state === State.Head;
+  }
+
+  stop(): void {
+    this.state = State.Stopped;
+    this.bufLen = 0;
+  }
+
+  /** Bytes lost (GapEvent, or an offset jump). Within a known-length body they are just skipped. */
+  gap(lostBytes: number, tsNs: number): void {
+    this.streamPos += lostBytes;
+    if (this.expectedOffset >= 0) this.expectedOffset += lostBytes;
+    if (lostBytes === 0 && this.state !== State.Head) return;
+    this.lose(lostBytes, tsNs);
+  }
+
+  private lose(lostBytes: number, tsNs: number): void {
+    switch (this.state) {
+      case State.Length:
+      case State.ChunkData:
+        if (lostBytes > 0 && lostBytes <= this.remaining) {
+          this.remaining -= lostBytes;
+          this.owner.count('http1_gap_bytes_skipped', lostBytes);
+          if (this.remaining === 0) this.afterBodyPart(tsNs, this.streamPos);
+          return;
+        }
+        break;
+      case State.UntilClose:
+      case State.Stopped:
+        return;
+      case State.Resync:
+        return;
+      case State.Start:
+        break;
+      default:
+        break;
+    }
+    this.bufLen = 0;
+    this.state = State.Resync;
+    this.owner.onFramingLoss(this, tsNs);
+  }
+
+  feed(ev: DataEvent): void {
+    const bytes = ev.bytes;
+    const cap = bytes.length < ev.totalBytes ? bytes.length : ev.totalBytes;
+    const total = ev.totalBytes;
+    const ts = ev.tsNs;
+    this.lastNs = ts;
+    if (this.expectedOffset < 0) {
+      if (ev.offset > 0) { // picked up mid-stream: the next message start is our first
+        this.state = State.Resync;
+        this.owner.count('http1_midstream_starts');
+      }
+    } else if (ev.offset > this.expectedOffset) {
+      this.owner.count('http1_offset_gaps');
+      this.gap(ev.offset - this.expectedOffset, ts);
+    }
+    this.expectedOffset = ev.offset + total;
+    const base = this.streamPos;
+    this.streamPos += total;
+
+    let pos = 0;
+    while (pos < total) {
+      switch (this.state) {
+        case State.Start: {
+          if (pos >= cap) { this.capped(ev); return; }
+          while (pos < cap && (bytes[pos] === CR || bytes[pos] === LF)) pos++; // stray CRLF between messages
+          if (pos >= cap) break;
+          this.messageStartPos = base + pos;
+          this.messageStartNs = ts;
+          const end = findHeadEnd(bytes, pos, cap);
+          if (end >= 0) {
+            if (end - pos > this.maxHeaderBytes) { this.tooLarge(bytes, pos, end, ev, ts); return; }
+            pos = this.onHeadBytes(bytes, pos, end, ev, end, false);
+            break;
+          }
+          if (cap - pos > this.maxHeaderBytes) { this.tooLarge(bytes, pos, cap, ev, ts); return; }
+          this.append(bytes, pos, cap);
+          this.state = State.Head;
+          pos = cap;
+          break;
+        }
+        case State.Head: {
+          if (pos >= cap) { this.capped(ev); return; }
+          const before = this.bufLen;
+          const take = Math.min(cap - pos, this.maxHeaderBytes + 4 - before);
+          this.append(bytes, pos, pos + take);
+          const end = findHeadEnd(this.buf, 0, this.bufLen, this.bufScanned > 3 ? this.bufScanned - 3 : 0);
+          this.bufScanned = this.bufLen;
+          if (end < 0) {
+            if (this.bufLen > this.maxHeaderBytes) { this.tooLarge(this.buf, 0, this.bufLen, ev, ts); return; }
+            pos += take;
+            break;
+          }
+          if (end > this.maxHeaderBytes) { this.tooLarge(this.buf, 0, end, ev, ts); return; }
+          const consumed = end - before; // bytes of this event that belong to the head
+          this.bufLen = 0;
+          pos = this.onHeadBytes(this.buf, 0, end, ev, pos + consumed, false);
+          break;
+        }
+        case State.Length:
+        case State.ChunkData: {
+          const n = Math.min(this.remaining, total - pos);
+          pos += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.afterBodyPart(ts, base + pos);
+          break;
+        }
+        case State.ChunkSize: {
+          if (pos >= cap) { this.capped(ev); return; }
+          const b = bytes[pos++]!;
+          if (b === LF) {
+            if (this.chunkSizeDigits === 0) { this.malformed(ts, 'http1_bad_chunk_size'); return; }
+            if (this.remaining === 0) { this.state = State.Trailers; this.lineLen = 0; }
+            else this.state = State.ChunkData;
+            break;
+          }
+          if (this.lineLen === 0) { // still in the hex digits
+            const d = hexDigit(b);
+            if (d >= 0) {
+              if (++this.chunkSizeDigits > 12) { this.malformed(ts, 'http1_bad_chunk_size'); return; }
+              this.remaining = this.remaining * 16 + d;
+              break;
+            }
+            if (this.chunkSizeDigits === 0) { this.malformed(ts, 'http1_bad_chunk_size'); return; }
+            this.lineLen = 1; // chunk extension or CR: skipped up to LF
+          } else if (++this.lineLen > 4096) { this.malformed(ts, 'http1_bad_chunk_size'); return; }
+          break;
+        }
+        case State.ChunkDataEnd: {
+          if (pos >= cap) { this.capped(ev); return; }
+          const b = bytes[pos++]!;
+          if (b === LF) { this.state = State.ChunkSize; this.startChunk(); break; }
+          if (b === CR && this.lineLen === 0) { this.lineLen = 1; break; }
+          this.malformed(ts, 'http1_bad_chunk_framing');
+          return;
+        }
+        case State.Trailers: {
+          if (pos >= cap) { this.capped(ev); return; }
+          const b = bytes[pos++]!;
+          if (b === LF) {
+            if (this.lineLen === 0) { this.endMessage(base + pos, ts, false); break; }
+            this.lineLen = 0;
+          } else if (b !== CR || this.lineLen > 0) {
+            this.lineLen++;
+          }
+          break;
+        }
+        case State.UntilClose:
+        case State.Stopped:
+          pos = total;
+          break;
+        case State.Resync: {
+          if (pos >= cap) { this.owner.count('http1_resync_skipped_bytes', total - pos); return; }
+          const at = this.findMessageStart(bytes, pos, cap);
+          if (at < 0) { this.owner.count('http1_resync_skipped_bytes', total - pos); return; }
+          this.owner.count('http1_resyncs');
+          this.owner.count('http1_resync_skipped_bytes', at - pos);
+          this.state = State.Start;
+          pos = at;
+          break;
+        }
+      }
+    }
+  }
+
+  /** Close: a body delimited by close ends now; anything else is incomplete. */
+  close(tsNs: number): void {
+    if (this.state === State.UntilClose) this.endMessage(this.streamPos, this.lastNs || tsNs, false);
+  }
+
+  private onHeadBytes(bytes: Uint8Array, start: number, end: number, ev: DataEvent, afterHead: number, cut: boolean): number {
+    const head = this.head;
+    head.reset();
+    this.headBytes = end - start;
+    const le = lineEnd(bytes, start, end);
+    const lineStop = le < 0 ? end : le;
+    if (!parseStartLine(bytes, start, lineStop, head) || !this.acceptable(head)) {
+      this.malformed(ev.tsNs, 'http1_parse_errors');
+      return ev.totalBytes;
+    }
+    if (le >= 0) parseHeaderFields(bytes, le, end, head, this.maxHeaderCount);
+    else head.degraded = true;
+    if (cut) head.degraded = true;
+    if (head.degraded) this.owner.count('http1_degraded_heads');
+    const mode = this.owner.onHead(this, head, ev, afterHead);
+    if (head.degraded && mode !== Body.Reject && mode !== Body.Stop) {
+      // Framing is unknown after a cut head: report what we have, then wait for the next message.
+      this.endMessage(this.messageStartPos + (end - start), ev.tsNs, true);
+      this.state = State.Resync;
+      this.owner.onFramingLoss(this, ev.tsNs);
+      return ev.totalBytes;
+    }
+    switch (mode) {
+      case Body.None: this.endMessage(this.messageStartPos + (end - start), ev.tsNs, false); break;
+      case Body.Length: this.state = State.Length; this.remaining = head.contentLength; break;
+      case Body.Chunked: this.state = State.ChunkSize; this.startChunk(); break;
+      case Body.UntilClose: this.state = State.UntilClose; break;
+      case Body.Stop: this.stop(); return ev.totalBytes;
+      case Body.Reject: this.malformed(ev.tsNs, 'http1_parse_errors'); return ev.totalBytes;
+      case Body.Unframed:
+        this.endMessage(this.messageStartPos + (end - start), ev.tsNs, true);
+        this.state = State.Resync;
+        this.owner.onFramingLoss(this, ev.tsNs);
+        return ev.totalBytes;
+    }
+    return afterHead;
+  }
+
+  private acceptable(head: Http1Head): boolean {
+    return this.expect === 'any' || this.expect === head.kind;
+  }
+
+  private startChunk(): void {
+    this.remaining = 0;
+    this.chunkSizeDigits = 0;
+    this.lineLen = 0;
+  }
+
+  private afterBodyPart(ts: number, endPos: number): void {
+    if (this.state === State.Length) this.endMessage(endPos, ts, false);
+    else { this.state = State.ChunkDataEnd; this.lineLen = 0; }
+  }
+
+  private endMessage(endPos: number, ts: number, truncated: boolean): void {
+    this.state = State.Start;
+    this.owner.onMessageEnd(this, ts, endPos, truncated);
+  }
+
+  private append(bytes: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.buf = ensureCapacity(this.buf, this.bufLen, this.bufLen + n);
+    this.buf.set(bytes.subarray(start, end), this.bufLen);
+    if (this.bufLen === 0) this.bufScanned = 0;
+    this.bufLen += n;
+  }
+
+  /** A head cut by capture: report what we have (degraded), then resynchronise. */
+  private capped(ev: DataEvent): void {
+    this.owner.count('http1_capped_framing');
+    if (this.state === State.Head && this.bufLen > 0) {
+      const n = this.bufLen;
+      this.bufLen = 0;
+      this.onHeadBytes(this.buf, 0, n, ev, ev.totalBytes, true);
+      const now = this.state as State;
+      if (now !== State.Resync && now !== State.Stopped) {
+        this.state = State.Resync;
+        this.owner.onFramingLoss(this, ev.tsNs);
+      }
+      return;
+    }
+    this.lose(1, ev.tsNs);
+  }
+
+  private tooLarge(bytes: Uint8Array, start: number, end: number, ev: DataEvent, ts: number): void {
+    this.owner.count('http1_head_too_large');
+    this.bufLen = 0;
+    this.onHeadBytes(bytes, start, Math.min(end, start + this.maxHeaderBytes), ev, ev.totalBytes, true);
+    if (this.state !== State.Resync && this.state !== State.Stopped) {
+      this.state = State.Resync;
+      this.owner.onFramingLoss(this, ts);
+    }
+  }
+
+  private malformed(ts: number, counter: string): void {
+    this.owner.count(counter);
+    this.bufLen = 0;
+    this.state = State.Resync;
+    this.owner.onFramingLoss(this, ts);
+  }
+
+  /** Next plausible message start at `pos` or right after a LF in [pos, cap); -1 when none. */
+  private findMessageStart(bytes: Uint8Array, pos: number, cap: number): number {
+    if (this.startsHere(bytes, pos, cap, true)) return pos;
+    let i = pos;
+    for (;;) {
+      const lf = bytes.indexOf(LF, i);
+      if (lf < 0 || lf + 1 >= cap) return -1;
+      i = lf + 1;
+      if (this.startsHere(bytes, i, cap, false)) return i;
+    }
+  }
+
+  private startsHere(bytes: Uint8Array, at: number, cap: number, eventStart: boolean): boolean {
+    const wantReq = this.expect !== 'response';
+    const wantResp = this.expect !== 'request';
+    if (eventStart) {
+      // At a syscall boundary a known method or a status line prefix is strong enough evidence.
+      return (wantReq && looksLikeRequestStart(bytes, at, cap)) || (wantResp && looksLikeResponseStart(bytes, at, cap));
+    }
+    // Mid-event (after a LF inside a body) demand a whole, valid start line.
+    const le = lineEnd(bytes, at, cap);
+    if (le < 0) return false;
+    const probe = this.head;
+    probe.reset();
+    if (!parseStartLine(bytes, at, le, probe)) return false;
+    return (probe.kind === 'request' && wantReq) || (probe.kind === 'response' && wantResp);
+  }
+}
