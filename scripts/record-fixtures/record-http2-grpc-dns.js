@@ -115,7 +115,9 @@ async function recordGrpc(name, description, drive) {
 function answerFor(query) {
   const q = query.questions[0];
   const base = { id: query.id, type: 'response', flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE, questions: query.questions };
-  if (q.name === 'missing.sockeye.test') return { ...base, rcode: 'NXDOMAIN', answers: [] };
+  // dns-packet takes the rcode from the low 4 bits of flags (3 = NXDOMAIN).
+  if (q.name === 'missing.sockeye.test') return { ...base, flags: base.flags | 3, answers: [] };
+  if (q.name === 'big.sockeye.test') return { ...base, flags: base.flags | dnsPacket.TRUNCATED_RESPONSE, answers: [] };
   if (q.name === 'alias.sockeye.test') {
     return { ...base, answers: [
       { type: 'CNAME', name: q.name, ttl: 60, data: 'web.sockeye.test' },
@@ -148,9 +150,10 @@ async function recordDns() {
   await dig('alias.sockeye.test', 'A');
   await dig('missing.sockeye.test', 'A');
   await dig('web.sockeye.test', 'TXT');
+  await dig('big.sockeye.test', 'A', '+ignore'); // TC bit set; +ignore: dig does not retry over TCP
   await dig('silent.sockeye.test', 'A');
   udp.close();
-  save('dns', 'dig-udp', { description: 'dig over UDP against a node:dgram server: A, AAAA, CNAME chain, NXDOMAIN, TXT, one unanswered query; datagrams as the server socket saw them', transport: 'udp', clientDir: 'c2s', chunks });
+  save('dns', 'dig-udp', { description: 'dig over UDP against a node:dgram server: A, AAAA, CNAME chain, NXDOMAIN, TXT, a truncated (TC) answer, one unanswered query; datagrams as the server socket saw them', transport: 'udp', clientDir: 'c2s', chunks });
 
   // TCP: 2-byte length framing, dig +tcp (one connection per query) and +keepopen (several on one).
   const tcpChunks = [];
