@@ -73,19 +73,26 @@ function readText(path: string): string | undefined {
 }
 
 export class ProcessResources {
-  private readonly cache = new Map<number, { comm: string; id: ProcessIdentity }>();
+  // Keyed by pid only (thread names differ within a process); entries are re-detected after
+  // `ttlMs` to notice exec or pid reuse, and identical attribute sets share one Resource object.
+  private readonly cache = new Map<number, { expires: number; id: ProcessIdentity }>();
+  private readonly interned = new Map<string, ProcessIdentity>();
   private readonly host = hostname();
   /** Processes whose /proc entries could not be read (gone or not permitted): named from comm. */
   unreadable = 0;
 
-  constructor(private readonly procRoot = '/proc', private readonly maxEntries = 8192) {}
+  constructor(private readonly procRoot = '/proc', private readonly maxEntries = 8192, private readonly ttlMs = 30_000) {}
 
   get(proc: ProcessInfo): ProcessIdentity {
+    const now = Date.now();
     const hit = this.cache.get(proc.pid);
-    if (hit && hit.comm === proc.comm) return hit.id;
-    if (this.cache.size >= this.maxEntries) this.cache.clear(); // rare; cheaper than LRU bookkeeping
-    const id = this.detect(proc);
-    this.cache.set(proc.pid, { comm: proc.comm, id });
+    if (hit && hit.expires > now) return hit.id;
+    if (this.cache.size >= this.maxEntries) { this.cache.clear(); this.interned.clear(); } // rare; cheaper than LRU
+    const fresh = this.detect(proc);
+    const key = JSON.stringify(fresh.attributes);
+    let id = this.interned.get(key);
+    if (!id) this.interned.set(key, (id = fresh));
+    this.cache.set(proc.pid, { expires: now + this.ttlMs, id });
     return id;
   }
 

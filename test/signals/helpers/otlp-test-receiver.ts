@@ -39,11 +39,13 @@ export interface FlatPoint {
 
 export function anyValue(v: AnyValue | null | undefined): unknown {
   if (!v) return undefined;
-  if (v.stringValue != null) return v.stringValue;
-  if (v.boolValue != null) return v.boolValue;
-  if (v.intValue != null) return int64ToNumber(v.intValue);
-  if (v.doubleValue != null) return v.doubleValue;
-  if (v.arrayValue) return v.arrayValue.values.map(anyValue);
+  // protobufjs puts field defaults on the prototype: only own properties were on the wire.
+  const has = (k: keyof AnyValue) => Object.prototype.hasOwnProperty.call(v, k) && v[k] != null;
+  if (has('stringValue')) return v.stringValue;
+  if (has('boolValue')) return v.boolValue;
+  if (has('intValue')) return int64ToNumber(v.intValue);
+  if (has('doubleValue')) return v.doubleValue;
+  if (has('arrayValue')) return v.arrayValue!.values.map(anyValue);
   return undefined;
 }
 
