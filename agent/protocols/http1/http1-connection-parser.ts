@@ -105,10 +105,11 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
       if (req === undefined) return;
       req.complete = true;
       if (endPos >= 0) req.bytes = endPos - req.startPos;
-      if (truncated) req.anomalies.push('request_truncated');
+      if (truncated && !req.anomalies.includes('headers_truncated')) req.anomalies.push('request_truncated');
       return;
     }
-    if (this.inflight !== undefined) this.finishInflight(endNs, endPos, undefined, truncated ? 'response_truncated' : undefined);
+    const tx = this.inflight;
+    if (tx !== undefined) this.finishInflight(endNs, endPos, undefined, truncated && !tx.anomalies.includes('headers_truncated') ? 'response_truncated' : undefined);
   }
 
   onFramingLoss(stream: Http1Stream, tsNs: number): void {
