@@ -108,7 +108,8 @@ export function summary(tx: Transaction): Record<string, unknown> {
 /** hpack.js compressor (the independent encoder): headers → one header block. */
 export function hpackCompressor(tableSize = 4096): (headers: [string, string][]) => Uint8Array {
   const hpack = require('hpack.js');
-  const comp = hpack.compressor.create({ table: { size: tableSize } });
+  // hpack.js reads table.maxSize (its README's table.size is ignored: the table would never evict).
+  const comp = hpack.compressor.create({ table: { maxSize: tableSize } });
   return (headers) => {
     comp.write(headers.map(([name, value]) => ({ name, value })));
     const parts: Buffer[] = [];

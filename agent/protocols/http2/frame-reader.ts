@@ -31,6 +31,7 @@ export class FrameReader {
   maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   private state: State = 'start';
   private prefaceGot = 0;
+  private startBuf = EMPTY;
   private readonly hbuf = new Uint8Array(FRAME_HEADER_LEN);
   private hlen = 0;
   private cur: FrameHeader = { length: 0, type: 0, flags: 0, streamId: 0 };
@@ -42,11 +43,20 @@ export class FrameReader {
 
   constructor(private readonly handler: FrameHandler, private readonly maxBufferedPayload = 1 << 20) {}
 
-  bufferedBytes(): number { return this.hlen + (this.state === 'buffer' ? this.payload.length : 0); }
+  bufferedBytes(): number { return this.startBuf.length + this.hlen + (this.state === 'buffer' ? this.payload.length : 0); }
   get inSync(): boolean { return this.state !== 'hunt'; }
 
   /** Captured bytes of one syscall; `total` > b.length means the rest was not captured. */
   push(b: Uint8Array, total: number, tsNs: number): void {
+    if (this.state === 'start') {
+      // Too few bytes to judge the first frame header: keep them until the next chunk.
+      if (this.startBuf.length > 0) {
+        const joined = new Uint8Array(this.startBuf.length + b.length);
+        joined.set(this.startBuf); joined.set(b, this.startBuf.length);
+        total += this.startBuf.length; b = joined; this.startBuf = EMPTY;
+      }
+      if (b.length < FRAME_HEADER_LEN && total === b.length && !isPrefacePrefix(b)) { this.startBuf = b.slice(); return; }
+    }
     const c = b.length;
     let p = 0;
     if (this.state === 'start' && c > 0) {
@@ -145,7 +155,7 @@ export class FrameReader {
       }
       case 'hunt': return;
       default: // inside a frame header, the preface, between frames, or before any byte
-        this.hlen = 0;
+        this.hlen = 0; this.startBuf = EMPTY;
         this.toHunt(this.state === 'start' ? 'midstream' : reason);
     }
   }
