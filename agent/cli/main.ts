@@ -7,6 +7,7 @@ export interface Command {
 
 const commands: Record<string, () => Promise<Command>> = {
   // Each subcommand module registers here: name -> lazy import of its Command.
+  agent: async () => (await import('./agent-command.js')).command,
   collector: async () => (await import('../../otel-collector/cli/collector-command.js')).collectorCommand,
 };
 

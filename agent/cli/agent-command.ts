@@ -1,0 +1,187 @@
+// `sockeye agent`: kernel capture → protocol engine → spans + RED metrics → OTLP, with /metrics,
+// /healthz, /readyz and an optional live terminal view. Logs go to stderr; the live view to stdout.
+import type { Command } from './main.js';
+import type { CaptureEvent, CaptureCounters } from '../capture/capture-events.js';
+import { ConfigError, FIELDS, loadAgentConfig, type AgentConfig } from '../config/agent-config.js';
+import { ProtocolEngine } from '../protocols/engine/protocol-engine.js';
+import { createBootClock } from '../signals/boot-clock.js';
+import { createMetricExporter, createSpanExporter } from '../signals/otlp-exporters.js';
+import { SignalPipeline } from '../signals/signal-pipeline.js';
+import { SelfTelemetry } from '../telemetry/self-telemetry.js';
+import { TelemetryServer } from '../telemetry/telemetry-server.js';
+import { LiveView, renderLiveView } from './live-view.js';
+
+/** The capture API as agreed with the capture engineers (agent/capture/kernel-capture.ts). */
+export interface CaptureLike {
+  attachments: Array<{ program: string; section: string; attached: boolean; error?: string }>;
+  onEvents(cb: (events: CaptureEvent[]) => void): void;
+  counters(): CaptureCounters;
+  close(): void;
+}
+export type CaptureOpener = (opts: Record<string, unknown>) => Promise<CaptureLike>;
+
+/** Loads the kernel capture lazily (the addon is only needed by this command). */
+export const openKernelCapture: CaptureOpener = async (opts) => {
+  const modulePath = '../capture/kernel-capture.js';
+  const mod = (await import(modulePath)) as { KernelCapture: { open(o: Record<string, unknown>): CaptureLike } };
+  return mod.KernelCapture.open(opts);
+};
+
+const FLAGS: Array<[string, string, string]> = [
+  ['--config FILE', '', 'YAML config file (keys below; nested under their section)'],
+  ['--listen HOST:PORT', 'listen', ''],
+  ['--endpoint URL', 'export.endpoint', ''],
+  ['--protocol P', 'export.protocol', ''],
+  ['--no-export', 'export.enabled', 'do not export over OTLP (live view and /metrics only)'],
+  ['--live / --no-live', 'live_view', ''],
+];
+
+export function agentHelp(): string {
+  const lines = ['usage: sockeye agent [--config FILE] [flags]', '',
+    'Turns HTTP/1.1, HTTP/2, gRPC and DNS traffic on this node into OTLP spans and RED metrics.', '', 'flags:'];
+  for (const [flag, key, text] of FLAGS) lines.push(`  ${flag.padEnd(22)} ${text || `sets ${key}`}`);
+  lines.push('', 'config keys (YAML; precedence: defaults < OTEL_* environment < file < flags):');
+  for (const f of FIELDS) lines.push(`  ${f.key.padEnd(32)} ${f.help} [default: ${f.def}]`);
+  lines.push('', 'environment: OTEL_EXPORTER_OTLP_{,TRACES_,METRICS_}{ENDPOINT,PROTOCOL,HEADERS,TIMEOUT,COMPRESSION},',
+    '  OTEL_METRIC_EXPORT_INTERVAL, OTEL_SDK_DISABLED=true (no export).',
+    '', 'endpoints: /metrics (Prometheus text), /healthz, /readyz on the listen address.');
+  return lines.join('\n');
+}
+
+export function parseAgentArgs(args: string[]): { file?: string; overrides: Record<string, unknown>; help: boolean } {
+  const overrides: Record<string, unknown> = {};
+  let file: string | undefined;
+  let help = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new ConfigError(name, 'needs a value', 'flags');
+      return v;
+    };
+    switch (name) {
+      case '-h': case '--help': help = true; break;
+      case '--config': file = value(); break;
+      case '--listen': overrides.listen = value(); break;
+      case '--endpoint': overrides['export.endpoint'] = value(); break;
+      case '--protocol': overrides['export.protocol'] = value(); break;
+      case '--no-export': overrides['export.enabled'] = false; break;
+      case '--live': overrides.live_view = 'on'; break;
+      case '--no-live': overrides.live_view = 'off'; break;
+      default: throw new ConfigError(name, 'unknown flag (see sockeye agent --help)', 'flags');
+    }
+  }
+  return { file, overrides, help };
+}
+
+export interface RunningAgent {
+  telemetry: SelfTelemetry;
+  pipeline: SignalPipeline;
+  server: TelemetryServer;
+  capture: CaptureLike;
+  stop(): Promise<void>;
+}
+
+export async function startAgent(cfg: AgentConfig, log: (line: string) => void, open: CaptureOpener = openKernelCapture): Promise<RunningAgent> {
+  const telemetry = new SelfTelemetry();
+  const clock = createBootClock();
+  const target = { protocol: cfg.export.protocol, endpoint: cfg.export.endpoint, timeoutMs: cfg.export.timeoutMs };
+  const pipeline = new SignalPipeline({
+    telemetry, clock,
+    spanExporter: cfg.export.enabled ? createSpanExporter(target) : undefined,
+    metricExporter: cfg.export.enabled ? createMetricExporter(target) : undefined,
+    metricExportIntervalMs: cfg.export.metricIntervalMs, exportTimeoutMs: cfg.export.timeoutMs,
+    spanQueueSize: cfg.export.spanQueueSize, spanBatchSize: cfg.export.spanBatchSize, spanDelayMs: cfg.export.spanDelayMs,
+    maxRoutesPerService: cfg.signals.maxRoutesPerService, maxServices: cfg.signals.maxServices, linkWaitMs: cfg.signals.linkWaitMs,
+  });
+  const engine = new ProtocolEngine({ requestTimeoutNs: cfg.engine.requestTimeoutMs * 1e6, maxConnections: cfg.engine.maxConnections },
+    (tx) => pipeline.onTransaction(tx));
+  telemetry.register('sockeye_engine', 'Protocol engine counters (events, parse errors, gaps, evictions, ...), by counter.', 'counter',
+    () => Object.entries(engine.counters()).filter(([k]) => k !== 'engine_open_connections').map(([k, v]) => ({ labels: { counter: k }, value: v })));
+  telemetry.register('sockeye_open_connections', 'Connections the protocol engine tracks.', 'gauge', () => [{ value: engine.openConnections }]);
+
+  const captureOpts: Record<string, unknown> = { excludeSelf: cfg.capture.excludeSelf };
+  if (cfg.capture.payloadCap) captureOpts.payloadCap = cfg.capture.payloadCap;
+  if (cfg.capture.ringBufferBytes) captureOpts.ringBufferBytes = cfg.capture.ringBufferBytes;
+  if (cfg.capture.includePids.length) captureOpts.includePids = cfg.capture.includePids;
+  if (cfg.capture.excludePids.length) captureOpts.excludePids = cfg.capture.excludePids;
+  const capture = await open(captureOpts);
+  telemetry.register('sockeye_capture', 'Kernel capture counters (events, lost events, decode errors, ...), by counter.', 'counter',
+    () => Object.entries(capture.counters()).map(([k, v]) => ({ labels: { counter: k }, value: v })));
+
+  const attached = capture.attachments.filter((a) => a.attached);
+  for (const a of capture.attachments) log(a.attached ? `attached ${a.program} (${a.section})` : `NOT attached ${a.program} (${a.section}): ${a.error ?? 'unknown reason'}`);
+  if (attached.length === 0) log('no capture program attached: no traffic will be seen');
+
+  capture.onEvents((events) => engine.push(events));
+  const housekeeping = setInterval(() => {
+    engine.tick(Date.now() * 1e6 - clock.bootEpochNs);
+    pipeline.tick();
+  }, 100);
+
+  let running = true;
+  const server = await TelemetryServer.start({
+    listen: cfg.listen,
+    metrics: async () => (await pipeline.metrics.renderPrometheus()) + telemetry.render(),
+    notReadyReason: () => (!running ? 'shutting down' : attached.length === 0 ? 'no capture program attached' : undefined),
+  });
+  log(`serving /metrics, /healthz, /readyz on http://${server.address}`);
+  log(cfg.export.enabled
+    ? `exporting OTLP over ${cfg.export.protocol} to ${cfg.export.endpoint ?? 'the OTEL_EXPORTER_OTLP_* endpoint or the default localhost endpoint'}`
+    : 'OTLP export disabled');
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= (async () => {
+    running = false;
+    clearInterval(housekeeping);
+    capture.close();
+    engine.tick(Number.MAX_SAFE_INTEGER); // end what is still open, counted by the engine
+    await pipeline.shutdown();
+    await server.close();
+  })());
+  return { telemetry, pipeline, server, capture, stop };
+}
+
+export const command: Command = {
+  summary: 'run the node agent: capture traffic, export OTLP spans and RED metrics',
+  async run(args: string[]): Promise<number> {
+    let cfg: AgentConfig;
+    try {
+      const parsed = parseAgentArgs(args);
+      if (parsed.help) { console.log(agentHelp()); return 0; }
+      cfg = loadAgentConfig({ file: parsed.file, overrides: parsed.overrides });
+    } catch (e) {
+      if (e instanceof ConfigError) { console.error(`sockeye agent: ${e.message}`); return 2; }
+      throw e;
+    }
+    const log = (l: string) => process.stderr.write(`sockeye agent: ${l}\n`);
+    let agent: RunningAgent;
+    try {
+      agent = await startAgent(cfg, log);
+    } catch (e) {
+      log(`cannot start: ${(e as Error).message}`);
+      return 1;
+    }
+    const started = Date.now();
+    const live = cfg.liveView === 'on' || (cfg.liveView === 'auto' && process.stdout.isTTY)
+      ? new LiveView(() => renderLiveView(agent.pipeline.live.rows(), {
+        uptimeS: (Date.now() - started) / 1000,
+        exportTarget: cfg.export.enabled ? `${cfg.export.protocol} ${cfg.export.endpoint ?? '(env/default)'}` : 'off',
+        metricsUrl: `http://${agent.server.address}/metrics`,
+        counters: [['spans', agent.telemetry.get('sockeye_spans_total')], ['exported', agent.telemetry.get('sockeye_spans_exported_total')],
+          ['lost', agent.telemetry.get('sockeye_capture', { counter: 'lostEvents' })]],
+      }))
+      : undefined;
+    live?.start(cfg.liveViewRefreshMs);
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: string) => { log(`${sig}: flushing and detaching`); resolve(); };
+      process.once('SIGINT', () => onSignal('SIGINT'));
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+    });
+    live?.stop();
+    await agent.stop();
+    log('stopped');
+    return 0;
+  },
+};
