@@ -89,7 +89,7 @@ export function run(parser: ConnectionParser, sink: CollectingSink, events: read
     if (e.kind === 'data') parser.onData(e);
     else if (e.kind === 'gap') parser.onGap(e);
   }
-  if (close) {
+  if (close && events.length > 0) {
     const last = events[events.length - 1]!;
     parser.onClose({ kind: 'close', tsNs: last.tsNs + 1, connId: last.connId, fd: last.fd, process: last.process, tuple: last.tuple, role: last.role, protocol: last.protocol });
   }
