@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { ConfigError, loadAgentConfig } from '../../agent/config/agent-config.js';
+
+const dir = mkdtempSync('/tmp/sockeye-agent-config-');
+const file = (name: string, text: string) => { writeFileSync(`${dir}/${name}`, text); return `${dir}/${name}`; };
+test.after(() => rmSync(dir, { recursive: true }));
+
+test('defaults: loopback /metrics on 9464, gRPC export, semconv-safe caps', () => {
+  const c = loadAgentConfig({ env: {} });
+  assert.equal(c.listen, '127.0.0.1:9464');
+  assert.equal(c.export.enabled, true);
+  assert.equal(c.export.protocol, 'grpc');
+  assert.equal(c.export.endpoint, undefined);
+  assert.equal(c.export.metricIntervalMs, 60_000);
+  assert.equal(c.capture.excludeSelf, true);
+});
+
+test('precedence: defaults < OTEL_* environment < file < flags', () => {
+  const env = { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_METRIC_EXPORT_INTERVAL: '5000', OTEL_EXPORTER_OTLP_TIMEOUT: '3000' };
+  const fromEnv = loadAgentConfig({ env });
+  assert.equal(fromEnv.export.protocol, 'http/protobuf');
+  assert.equal(fromEnv.export.metricIntervalMs, 5000);
+  assert.equal(fromEnv.export.timeoutMs, 3000);
+  const f = file('a.yaml', 'export:\n  protocol: grpc\n  endpoint: http://127.0.0.1:14317\nsignals:\n  max_routes_per_service: 50\ncapture:\n  exclude_pids: [1, 2]\n');
+  const fromFile = loadAgentConfig({ env, file: f });
+  assert.equal(fromFile.export.protocol, 'grpc');
+  assert.equal(fromFile.export.endpoint, 'http://127.0.0.1:14317');
+  assert.equal(fromFile.signals.maxRoutesPerService, 50);
+  assert.deepEqual(fromFile.capture.excludePids, [1, 2]);
+  const fromFlags = loadAgentConfig({ env, file: f, overrides: { 'export.protocol': 'http/protobuf', listen: '127.0.0.1:0' } });
+  assert.equal(fromFlags.export.protocol, 'http/protobuf');
+  assert.equal(fromFlags.listen, '127.0.0.1:0');
+  assert.equal(loadAgentConfig({ env: { OTEL_SDK_DISABLED: 'true' } }).export.enabled, false);
+});
+
+test('validation names the bad key and why', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['export:\n  endpint: http://x\n', /'export\.endpint': unknown key \(known here: .*endpoint/],
+    ['export:\n  protocol: carrier-pigeon\n', /'export\.protocol': must be grpc or http\/protobuf/],
+    ['export:\n  span_queue_size: -3\n', /'export\.span_queue_size': must be at least 1, got -3/],
+    ['listen: 9464\n', /'listen': must be host:port/],
+    ['capture:\n  include_pids: [12, abc]\n', /'capture\.include_pids': item 1 must be a positive integer pid/],
+    ['export: [1]\n', /'export': must be a mapping/],
+    ['export:\n  span_batch_size: 100\n  span_queue_size: 10\n', /'export\.span_batch_size': must not exceed export\.span_queue_size/],
+    ['a: [\n', /'\(yaml\)'/],
+  ];
+  for (const [yaml, re] of cases) {
+    assert.throws(() => loadAgentConfig({ env: {}, file: file('bad.yaml', yaml) }), (e: unknown) => e instanceof ConfigError && re.test(e.message), yaml);
+  }
+  assert.throws(() => loadAgentConfig({ env: { OTEL_METRIC_EXPORT_INTERVAL: 'soon' } }), /environment OTEL_METRIC_EXPORT_INTERVAL: 'export\.metric_interval_ms': must be an integer/);
+  assert.throws(() => loadAgentConfig({ env: {}, file: `${dir}/missing.yaml` }), /cannot read .*missing\.yaml: ENOENT/);
+});
+
+test('the CLI: --help documents every option; a bad config exits 2 with the key named', () => {
+  const bin = new URL('../../../bin/sockeye.js', import.meta.url).pathname;
+  const help = spawnSync(process.execPath, [bin, 'agent', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  for (const key of ['listen', 'export.endpoint', 'export.protocol', 'export.metric_interval_ms', 'capture.exclude_self', 'signals.max_routes_per_service', 'live_view']) {
+    assert.ok(help.stdout.includes(key), `--help lacks ${key}`);
+  }
+  const bad = spawnSync(process.execPath, [bin, 'agent', '--config', file('c.yaml', 'signals:\n  link_wait_ms: soon\n')], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /'signals\.link_wait_ms': must be an integer, got "soon"/);
+  const flag = spawnSync(process.execPath, [bin, 'agent', '--frobnicate'], { encoding: 'utf8' });
+  assert.equal(flag.status, 2);
+  assert.match(flag.stderr, /'--frobnicate': unknown flag/);
+});
