@@ -42,6 +42,7 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
   /** Responses still owed to requests we already ended (timeout, bound): skipped when they come. */
   private owed = 0;
   private pipelined = false;
+  private lossSeen = false;
   private unsynced = false;
 
   constructor(private readonly conn: ConnectionInfo, private readonly sink: SwitchingParserSink, private readonly options: EngineOptions) {
@@ -114,6 +115,7 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
 
   onFramingLoss(stream: Http1Stream, tsNs: number): void {
     this.count('http1_framing_losses');
+    this.lossSeen = true;
     if (stream.direction === this.requestDir || this.requestDir === undefined) {
       if (this.reading !== undefined) { this.reading.anomalies.push('request_truncated'); this.reading = undefined; }
       if (this.pipelined) this.desync(tsNs);
@@ -160,7 +162,6 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
       this.emitError(req, stream.messageStartNs, 'gap');
       this.count('http1_unpaired_requests');
     } else {
-      if (this.queue.length > 0) this.pipelined = true;
       if (this.queue.length >= this.options.maxPendingRequests) {
         const dropped = this.queue.shift()!;
         this.owed++;
@@ -191,6 +192,9 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
     } else {
       req = this.queue.shift();
       if (req === undefined) this.count('http1_unmatched_responses');
+      // Another request already sent when this response came: pipelining. Only trusted while the
+      // connection has lost nothing (a lost response looks the same).
+      else if (this.queue.length > 0 && !this.lossSeen) this.pipelined = true;
     }
     if (req !== undefined) {
       if (req.anomalies.length === 0 && head.degraded) req.anomalies = ['headers_truncated'];

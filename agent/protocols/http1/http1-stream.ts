@@ -95,9 +95,10 @@ export class Http1Stream {
       case State.Stopped:
         return;
       case State.Resync:
+        // Still looking for a message start, but the owner must hear of every loss: requests may
+        // have been queued since the last one.
+        this.owner.onFramingLoss(this, tsNs);
         return;
-      case State.Start:
-        break;
       default:
         break;
     }
