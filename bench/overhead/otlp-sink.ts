@@ -1,0 +1,29 @@
+// An OTLP/gRPC endpoint that accepts and discards exports (counts bytes), so the traced runs pay
+// the agent's full export cost without a backend's cost on the same two cores.
+import * as grpc from '@grpc/grpc-js';
+
+const raw = {
+  requestSerialize: (b: Buffer) => b,
+  requestDeserialize: (b: Buffer) => b,
+  responseSerialize: (b: Buffer) => b,
+  responseDeserialize: (b: Buffer) => b,
+};
+const method = (path: string): grpc.MethodDefinition<Buffer, Buffer> => ({ path, requestStream: false, responseStream: false, ...raw });
+
+export interface OtlpSink { port: number; bytes: number; exports: number; close(): Promise<void> }
+
+export async function startOtlpSink(): Promise<OtlpSink> {
+  const server = new grpc.Server();
+  const sink: OtlpSink = { port: 0, bytes: 0, exports: 0, close: () => new Promise((r) => server.tryShutdown(() => r())) };
+  const handler: grpc.handleUnaryCall<Buffer, Buffer> = (call, cb) => {
+    sink.bytes += call.request.length;
+    sink.exports++;
+    cb(null, Buffer.alloc(0)); // an empty Export*ServiceResponse: everything accepted
+  };
+  for (const svc of ['trace.v1.TraceService', 'metrics.v1.MetricsService']) {
+    server.addService({ Export: method(`/opentelemetry.proto.collector.${svc}/Export`) }, { Export: handler });
+  }
+  sink.port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  return sink;
+}
