@@ -6,9 +6,13 @@ type Labels = Record<string, string>;
 
 export interface Counter {
   add(n: number, labels?: Labels): void;
+  /** A handle for one fixed label set: no label formatting per call (for hot paths). */
+  bind(labels?: Labels): BoundCounter;
   /** Current value for exactly these labels (0 when never touched). */
   value(labels?: Labels): number;
 }
+
+export interface BoundCounter { add(n: number): void }
 
 function labelKey(labels: Labels | undefined): string {
   if (!labels) return '';
@@ -27,6 +31,12 @@ class CounterImpl implements Counter {
   }
   value(labels?: Labels): number {
     return this.series.get(labelKey(labels)) ?? 0;
+  }
+  bind(labels?: Labels): BoundCounter {
+    const k = labelKey(labels);
+    if (!this.series.has(k)) this.series.set(k, 0);
+    const series = this.series;
+    return { add: (n: number) => { series.set(k, series.get(k)! + n); } };
   }
 }
 

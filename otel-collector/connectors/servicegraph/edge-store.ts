@@ -3,18 +3,19 @@
 // the edge. Bounded (max_items) and expiring (ttl); a Map keeps insertion order, and every entry has
 // the same ttl, so expiry only ever looks at the oldest entries.
 
-export interface HalfEdge {
-  clientService?: string;
-  serverService?: string;
-  clientDims?: string[];
-  serverDims?: string[];
-  clientSeconds?: number;
-  serverSeconds?: number;
-  failed: boolean;
-  messaging: boolean;
+/** One fixed shape for every half (a class, not literals/spreads: this is the per-span hot path). */
+export class HalfEdge {
+  clientService: string | undefined = undefined;
+  serverService: string | undefined = undefined;
+  clientDims: string[] | undefined = undefined;
+  serverDims: string[] | undefined = undefined;
+  clientSeconds: number | undefined = undefined;
+  serverSeconds: number | undefined = undefined;
+  failed = false;
+  messaging = false;
   /** For a virtual node when the server never shows up. */
-  peer?: string;
-  expiresAt: number;
+  peer: string | undefined = undefined;
+  expiresAt = 0;
 }
 
 export class EdgeStore {
@@ -26,15 +27,15 @@ export class EdgeStore {
   /** Returns the waiting half for `key` (removed from the store), or undefined. */
   take(key: string): HalfEdge | undefined {
     const e = this.map.get(key);
-    if (e) this.map.delete(key);
+    if (e !== undefined) this.map.delete(key);
     return e;
   }
 
   /** Stores a half; false when the store is full (the caller counts the drop). */
-  put(key: string, e: Omit<HalfEdge, 'expiresAt'>, now: number): boolean {
+  put(key: string, e: HalfEdge, now: number): boolean {
     if (this.map.size >= this.maxItems) return false;
-    (e as HalfEdge).expiresAt = now + this.ttlMs;
-    this.map.set(key, e as HalfEdge);
+    e.expiresAt = now + this.ttlMs;
+    this.map.set(key, e);
     return true;
   }
 
@@ -45,10 +46,5 @@ export class EdgeStore {
       this.map.delete(k);
       yield e;
     }
-  }
-
-  *drain(): Generator<HalfEdge> {
-    for (const e of this.map.values()) yield e;
-    this.map.clear();
   }
 }

@@ -22,13 +22,13 @@ export class SeriesStore {
 
   get size(): number { return this.series.size; }
 
-  /** Records one request on an edge; false when the series limit keeps a new label set out. */
-  record(labels: string[], labelNames: string[], failed: boolean, clientSeconds?: number, serverSeconds?: number): boolean {
-    const key = labels.join('\u0000');
+  /** Records one request on an edge (`key` identifies the label set; `labels` is built only for a new one); false when the series limit keeps a new label set out. */
+  record(key: string, labels: () => string[], labelNames: string[], failed: boolean, clientSeconds?: number, serverSeconds?: number): boolean {
     let s = this.series.get(key);
     if (!s) {
       if (this.series.size >= this.maxSeries) return false;
-      const attrs = labelNames.map((k, i) => ({ key: k, value: { stringValue: labels[i]! } }));
+      const values = labels();
+      const attrs = labelNames.map((k, i) => ({ key: k, value: { stringValue: values[i]! } }));
       s = { attrs, total: 0, failed: 0, server: histo(this.buckets.length), client: histo(this.buckets.length) };
       this.series.set(key, s);
     }

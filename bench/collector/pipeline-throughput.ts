@@ -1,0 +1,175 @@
+// Benchmark: spans/s per core through the collector, receive → batch → servicegraph → export, and
+// lighter pipelines side by side to show what each stage costs. The collector runs as its own
+// process (`sockeye collector`, as deployed); its CPU time comes from /proc/<pid>/stat, so the load
+// generator and the sink in this process do not count. Also: our OTLP codec against the
+// OpenTelemetry JS serializer. Loopback only; bounded in spans and time.
+//   node dist/bench/collector/pipeline-throughput.js [--spans N]
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import { encodeRequests, sendAll, startSink, makeRequest } from './otlp-load.js';
+import { decodeTraceRequest, encodeTraceRequest } from '../../otel-collector/pdata/index.js';
+
+const GOAL = 100_000;
+const argSpans = process.argv.indexOf('--spans');
+const TOTAL_SPANS = argSpans > 0 ? Number(process.argv[argSpans + 1]) : 400_000;
+const PAIRS_PER_REQUEST = 256; // 512 spans per request, a typical agent batch
+const CONCURRENCY = 4;
+const TIME_LIMIT_MS = 90_000;
+const bin = fileURLToPath(new URL('../../../bin/sockeye.js', import.meta.url));
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => res(p)); });
+  });
+}
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime
+}
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+interface Scenario { name: string; processors: string[]; exporters: string[]; extra?: string }
+const ALL_SCENARIOS: Scenario[] = [
+  { name: 'receive → export', processors: [], exporters: ['otlp_grpc'] },
+  { name: 'receive → batch → export', processors: ['batch'], exporters: ['otlp_grpc'] },
+  { name: 'receive → batch → servicegraph', processors: ['batch'], exporters: ['servicegraph'] },
+  { name: 'receive → memory_limiter → batch → servicegraph + export', processors: ['memory_limiter', 'batch'], exporters: ['otlp_grpc', 'servicegraph'] },
+];
+
+const only = process.argv.indexOf('--only');
+const SCENARIOS = only > 0 ? ALL_SCENARIOS.slice(Number(process.argv[only + 1]), Number(process.argv[only + 1]) + 1) : ALL_SCENARIOS;
+
+interface Result { name: string; spans: number; wallS: number; cpuS: number; rss: number; exported: number }
+
+async function runScenario(sc: Scenario, sinkPort: number, sinkSpans: () => number, dir: string): Promise<Result> {
+  const [grpcPort, promPort] = [await freePort(), await freePort()];
+  const file = join(dir, `${sc.name.replace(/\W+/g, '-')}.yaml`);
+  const usesSg = sc.exporters.includes('servicegraph');
+  writeFileSync(file, `
+receivers: { otlp: { protocols: { grpc: { endpoint: "127.0.0.1:${grpcPort}", max_recv_msg_size_mib: 16 } } } }
+processors:
+  batch: { send_batch_size: 8192, timeout: 200ms }
+  memory_limiter: { limit_percentage: 80, spike_limit_percentage: 20 }
+connectors: { servicegraph: { metrics_flush_interval: 1s, store: { max_items: 100000 } } }
+exporters:
+  otlp_grpc: { endpoint: "127.0.0.1:${sinkPort}", compression: none, sending_queue: { queue_size: 5000 } }
+  prometheus: { endpoint: "127.0.0.1:${promPort}" }
+service:
+  telemetry: { logs: { level: warn } }
+  pipelines:
+    traces: { receivers: [otlp], processors: [${sc.processors.join(', ')}], exporters: [${sc.exporters.join(', ')}] }
+${usesSg ? '    metrics: { receivers: [servicegraph], exporters: [prometheus] }' : ''}
+`);
+  // SOCKEYE_BENCH_PROFILE=DIR writes a V8 CPU profile of each collector run there.
+  const prof = process.env.SOCKEYE_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SOCKEYE_BENCH_PROFILE}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...prof, bin, 'collector', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    const target = `127.0.0.1:${grpcPort}`;
+    // Warm-up (JIT, connections), then the measured run.
+    for (let i = 0; ; i++) {
+      const r = await sendAll(target, encodeRequests(1, 8), 1).catch(() => ({ failed: 1 }));
+      if (r.failed === 0) break;
+      if (i > 100) throw new Error('collector did not come up');
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await sendAll(target, encodeRequests(40, PAIRS_PER_REQUEST), CONCURRENCY);
+    const requests = encodeRequests(Math.ceil(TOTAL_SPANS / (2 * PAIRS_PER_REQUEST)), PAIRS_PER_REQUEST);
+    const spans = requests.length * 2 * PAIRS_PER_REQUEST;
+    await new Promise((res) => setTimeout(res, 500));
+    const exportsOut = sc.exporters.includes('otlp_grpc');
+    const sinkBefore = sinkSpans();
+    const cpu0 = cpuSeconds(child.pid!);
+    const t0 = performance.now();
+    const sent = await sendAll(target, requests, CONCURRENCY);
+    if (sent.failed) throw new Error(`${sent.failed} requests failed`);
+    // Done when the exported spans all reached the sink (or, without export, when the receiver answered).
+    const deadline = Date.now() + TIME_LIMIT_MS;
+    while (exportsOut && sinkSpans() - sinkBefore < spans && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+    const wallS = (performance.now() - t0) / 1000;
+    const cpuS = cpuSeconds(child.pid!) - cpu0;
+    return { name: sc.name, spans, wallS, cpuS, rss: rssMiB(child.pid!), exported: exportsOut ? sinkSpans() - sinkBefore : spans };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((res) => child.once('exit', res));
+  }
+}
+
+function codecFigures(): { ours: number; decode: number; library?: number } {
+  const t = makeRequest(PAIRS_PER_REQUEST);
+  const bytes = encodeTraceRequest(t);
+  const rounds = 200;
+  for (let i = 0; i < 20; i++) decodeTraceRequest(encodeTraceRequest(t));
+  let t0 = performance.now();
+  for (let i = 0; i < rounds; i++) encodeTraceRequest(t);
+  const ours = (rounds * 2 * PAIRS_PER_REQUEST) / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  for (let i = 0; i < rounds; i++) decodeTraceRequest(bytes);
+  const decode = (rounds * 2 * PAIRS_PER_REQUEST) / ((performance.now() - t0) / 1000);
+  return { ours, decode };
+}
+
+async function libraryEncodeRate(): Promise<number> {
+  // The OpenTelemetry JS serializer on equivalent SDK spans (its input type), for scale.
+  const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace');
+  const { ProtobufTraceSerializer } = await import('@opentelemetry/otlp-transformer');
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const tracer = provider.getTracer('bench');
+  for (let i = 0; i < 2 * PAIRS_PER_REQUEST; i++) {
+    tracer.startSpan('GET /items', { attributes: { 'http.request.method': 'GET', 'url.path': '/items', 'http.response.status_code': 200, 'server.port': 8080 } }).end();
+  }
+  const spans = exporter.getFinishedSpans();
+  const rounds = 200;
+  for (let i = 0; i < 20; i++) ProtobufTraceSerializer.serializeRequest(spans);
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) ProtobufTraceSerializer.serializeRequest(spans);
+  await provider.shutdown();
+  return (rounds * spans.length) / ((performance.now() - t0) / 1000);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sockeye-bench-collector-'));
+  const sink = await startSink();
+  const results: Result[] = [];
+  try {
+    console.log(`collector pipeline throughput — ${TOTAL_SPANS} spans per run, ${2 * PAIRS_PER_REQUEST} spans/request, ${CONCURRENCY} in flight, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`);
+    for (const sc of SCENARIOS) {
+      const r = await runScenario(sc, sink.port, sink.spans, dir);
+      results.push(r);
+      console.log(`  done: ${r.name}`);
+    }
+  } finally {
+    await sink.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  console.log('\n| pipeline | spans | wall s | collector CPU s | spans/s | spans/s per core | vs goal 100k/core | RSS MiB |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const perCore = r.spans / r.cpuS;
+    console.log(`| ${r.name} | ${fmt(r.spans)} | ${r.wallS.toFixed(2)} | ${r.cpuS.toFixed(2)} | ${fmt(r.spans / r.wallS)} | ${fmt(perCore)} | ${(perCore / GOAL).toFixed(2)}× | ${r.rss.toFixed(0)} |`);
+    if (r.exported !== r.spans) console.log(`  WARNING: ${r.name}: ${r.spans - r.exported} spans did not reach the sink`);
+  }
+  const base = results[0]!;
+  console.log('\nCPU per span relative to receive → export:');
+  for (const r of results) console.log(`  ${r.name}: ${((r.cpuS / r.spans) / (base.cpuS / base.spans)).toFixed(2)}×  (${((r.cpuS / r.spans) * 1e6).toFixed(2)} µs CPU/span)`);
+  const c = codecFigures();
+  const lib = await libraryEncodeRate();
+  console.log(`\nOTLP codec, one core, ${2 * PAIRS_PER_REQUEST}-span requests:`);
+  console.log(`  our decode (protobufjs):                 ${fmt(c.decode)} spans/s`);
+  console.log(`  our encode (protobufjs):                 ${fmt(c.ours)} spans/s`);
+  console.log(`  OpenTelemetry JS ProtobufTraceSerializer: ${fmt(lib)} spans/s  (ours/library = ${(c.ours / lib).toFixed(2)}×)`);
+}
+
+main().catch((e) => { console.error(e); process.exitCode = 1; });
