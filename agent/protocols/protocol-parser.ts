@@ -1,7 +1,7 @@
 // The seam between the engine (connection table, dispatch, bounds, timeouts) and one protocol's
 // parser. A parser owns one connection: it gets that connection's events in kernel order and
 // reports finished transactions and counted problems through its sink. It must never throw.
-import type { CloseEvent, DataEvent, Direction, GapEvent } from '../capture/capture-events.js';
+import type { CloseEvent, DataEvent, Direction, GapEvent, Role } from '../capture/capture-events.js';
 import type { HttpRequestInfo, Transaction } from './transaction.js';
 
 export interface ParserSink {
@@ -32,6 +32,8 @@ export interface ProtocolSwitch {
   carry: { direction: Direction; bytes: Uint8Array; totalBytes: number; offset: number; tsNs: number }[];
   /** h2c: the HTTP/1.1 request that asked for the upgrade; it becomes HTTP/2 stream 1 (RFC 7540 §3.2). */
   upgradeRequest?: { request: HttpRequestInfo; startNs: number; requestBytes: number };
+  /** The connection's role as the old parser inferred it (when the kernel said 'unknown'). */
+  inferredRole?: Role;
 }
 
 /** Optional extension of ParserSink implemented by the engine (the h2c / tunnel hand-over). */

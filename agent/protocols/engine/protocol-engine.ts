@@ -286,7 +286,7 @@ export class ProtocolEngine {
 function upgradeOnlyTransaction(info: ConnectionInfo, sw: ProtocolSwitch, endNs: number): Transaction {
   const up = sw.upgradeRequest!;
   return {
-    protocol: 'http1', connId: info.connId, role: info.role, tuple: info.tuple, process: info.process,
+    protocol: 'http1', connId: info.connId, role: sw.inferredRole ?? info.role, tuple: info.tuple, process: info.process,
     startNs: up.startNs, endNs, requestBytes: up.requestBytes, responseBytes: 0,
     http: { request: up.request, response: { status: 101 } }, anomalies: ['h2c_not_parsed'],
   };

@@ -239,6 +239,7 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
       this.sink.switchProtocol({
         to: 'http2', carry,
         upgradeRequest: req && tx ? { request: req.info, startNs: req.startNs, requestBytes: req.bytes } : undefined,
+        inferredRole: this.requestDir === 'egress' ? 'client' : 'server',
       });
       return Body.Stop;
     }
