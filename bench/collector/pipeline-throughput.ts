@@ -47,6 +47,9 @@ const ALL_SCENARIOS: Scenario[] = [
   { name: 'receive → memory_limiter → batch → servicegraph + export', processors: ['memory_limiter', 'batch'], exporters: ['otlp_grpc', 'servicegraph'] },
 ];
 
+const argRounds = process.argv.indexOf('--rounds');
+// Several rounds, scenarios interleaved, medians reported: the machine is shared and noisy.
+const ROUNDS = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 3;
 const only = process.argv.indexOf('--only');
 const SCENARIOS = only > 0 ? ALL_SCENARIOS.slice(Number(process.argv[only + 1]), Number(process.argv[only + 1]) + 1) : ALL_SCENARIOS;
 
@@ -141,19 +144,23 @@ async function libraryEncodeRate(): Promise<number> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sockeye-bench-collector-'));
   const sink = await startSink();
-  const results: Result[] = [];
+  const runs = new Map<string, Result[]>();
   try {
-    console.log(`collector pipeline throughput — ${TOTAL_SPANS} spans per run, ${2 * PAIRS_PER_REQUEST} spans/request, ${CONCURRENCY} in flight, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`);
-    for (const sc of SCENARIOS) {
-      const r = await runScenario(sc, sink.port, sink.spans, dir);
-      results.push(r);
-      console.log(`  done: ${r.name}`);
+    console.log(`collector pipeline throughput — ${TOTAL_SPANS} spans per run, ${2 * PAIRS_PER_REQUEST} spans/request, ${CONCURRENCY} in flight, ${ROUNDS} rounds (median), ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const sc of SCENARIOS) {
+        const r = await runScenario(sc, sink.port, sink.spans, dir);
+        (runs.get(sc.name) ?? runs.set(sc.name, []).get(sc.name)!).push(r);
+        console.log(`  round ${round + 1}: ${r.name}: ${Math.round(r.spans / r.cpuS).toLocaleString('en-US')} spans/s per core`);
+      }
     }
   } finally {
     await sink.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  // The median run by CPU per span stands for each scenario.
+  const results = [...runs.values()].map((rs) => [...rs].sort((a, b) => a.cpuS / a.spans - b.cpuS / b.spans)[Math.floor(rs.length / 2)]!);
   console.log('\n| pipeline | spans | wall s | collector CPU s | spans/s | spans/s per core | vs goal 100k/core | RSS MiB |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
