@@ -4,6 +4,8 @@ BPF_CLANG ?= clang
 BPF_SRC   := $(wildcard bpf/*.bpf.c)
 BPF_HDRS  := $(wildcard bpf/*.h)
 BPF_OBJ   := $(patsubst bpf/%.bpf.c,build/bpf/%.bpf.o,$(BPF_SRC))
+# Small BPF programs of the native addon's own tests (test/kernel/native-*.test.ts).
+TEST_BPF_OBJ := $(patsubst test/fixtures/bpf/%.bpf.c,build/test-bpf/%.bpf.o,$(wildcard test/fixtures/bpf/*.bpf.c))
 NATIVE_SRC := $(wildcard agent/native/*.cc agent/native/*.h) binding.gyp
 NATIVE    := build/Release/sockeye_native.node
 TS_SRC    := $(shell find agent otel-collector test bench -name '*.ts' 2>/dev/null) tsconfig.json
@@ -11,9 +13,10 @@ TS_SRC    := $(shell find agent otel-collector test bench -name '*.ts' 2>/dev/nu
 NODE_GYP  ?= $(shell node -e "const p=require('path');console.log(p.join(p.dirname(process.execPath),'..','lib','node_modules','npm','node_modules','node-gyp','bin','node-gyp.js'))")
 NODEDIR   ?= $(shell [ -d /usr/include/node ] && echo /usr)
 
-.PHONY: all bpf native ts clean
-all: bpf native ts
+.PHONY: all bpf test-bpf native ts clean
+all: bpf test-bpf native ts
 bpf: $(BPF_OBJ)
+test-bpf: $(TEST_BPF_OBJ)
 native: $(if $(wildcard binding.gyp),$(NATIVE))
 ts: dist/.stamp
 
@@ -24,6 +27,11 @@ build/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) bpf/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibpf -c $< -o $@.tmp
 	llvm-strip -g $@.tmp && mv $@.tmp $@   # keeps .BTF/.BTF.ext (CO-RE), drops DWARF
+
+build/test-bpf/%.bpf.o: test/fixtures/bpf/%.bpf.c bpf/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibpf -c $< -o $@.tmp
+	llvm-strip -g $@.tmp && mv $@.tmp $@
 
 $(NATIVE): $(NATIVE_SRC)
 	node $(NODE_GYP) rebuild --loglevel=error $(if $(NODEDIR),--nodedir=$(NODEDIR)) >/dev/null
