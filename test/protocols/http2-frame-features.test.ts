@@ -1,0 +1,110 @@
+// Frame-layer features the recorded fixtures do not all exercise, built frame by frame (header
+// blocks from hpack.js, an independent encoder): GOAWAY, PRIORITY, PUSH_PROMISE, SETTINGS,
+// 1xx responses, request trailers, orphan CONTINUATION, the stream bound and the timeout.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Http2Parser } from '../../agent/protocols/http2/http2-parser.js';
+import type { DataEvent } from '../../agent/capture/capture-events.js';
+import { defaultEngineOptions } from '../../agent/protocols/engine/engine-options.js';
+import { CollectingSink, connInfo, frame, hpackCompressor } from './http2-dns-test-helpers.js';
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+const EMPTY = new Uint8Array(0);
+
+/** A connection seen from the client: `c(...)` client frames, `s(...)` server frames, one syscall each. */
+function conversation(opts = defaultEngineOptions) {
+  const info = connInfo('client');
+  const sink = new CollectingSink();
+  const parser = new Http2Parser(info, sink, opts);
+  const off = { egress: 0, ingress: 0 };
+  let ts = 0;
+  const send = (direction: 'egress' | 'ingress', ...frames: Uint8Array[]): void => {
+    const bytes = Buffer.concat(frames);
+    const ev: DataEvent = { kind: 'data', tsNs: ++ts, connId: info.connId, fd: 3, process: info.process, tuple: info.tuple, role: 'client',
+      protocol: 'http2', direction, syscall: 'x', bytes, totalBytes: bytes.length, offset: off[direction] };
+    off[direction] += bytes.length;
+    parser.onData(ev);
+  };
+  const reqEnc = hpackCompressor();
+  const respEnc = hpackCompressor();
+  const get = (path: string, extra: [string, string][] = []) => reqEnc([[':method', 'GET'], [':scheme', 'http'], [':path', path], [':authority', 'h'], ...extra]);
+  send('egress', PREFACE, frame(4, 0, 0, EMPTY));
+  send('ingress', frame(4, 0, 0, EMPTY));
+  return { sink, parser, c: (...f: Uint8Array[]) => send('egress', ...f), s: (...f: Uint8Array[]) => send('ingress', ...f), get, resp: respEnc, req: reqEnc };
+}
+
+test('GOAWAY: streams above the last processed id end as connection_closed, the others complete', () => {
+  const x = conversation();
+  x.c(frame(1, 0x5, 1, x.get('/a')), frame(1, 0x5, 3, x.get('/b')), frame(1, 0x5, 5, x.get('/c')));
+  x.s(frame(7, 0, 0, Uint8Array.from([0, 0, 0, 3, 0, 0, 0, 0])));
+  assert.deepEqual(x.sink.txs.map((t) => [t.streamId, t.error, t.anomalies]), [[5, 'connection_closed', ['goaway']]]);
+  x.s(frame(1, 0x5, 1, x.resp([[':status', '200']])), frame(1, 0x5, 3, x.resp([[':status', '204']])));
+  assert.deepEqual(x.sink.txs.slice(1).map((t) => [t.streamId, t.http!.response!.status]), [[1, 200], [3, 204]]);
+});
+
+test('HEADERS with PRIORITY and PADDED flags; a PRIORITY frame; PING and WINDOW_UPDATE are skipped', () => {
+  const x = conversation();
+  const block = x.get('/prio');
+  const payload = Buffer.concat([Buffer.from([4]), Buffer.from([0, 0, 0, 0, 16]), block, Buffer.alloc(4)]);
+  x.c(frame(2, 0, 1, Uint8Array.from([0, 0, 0, 0, 32])), frame(1, 0x4 | 0x1 | 0x8 | 0x20, 1, payload), frame(6, 0, 0, new Uint8Array(8)), frame(8, 0, 0, Uint8Array.from([0, 1, 0, 0])));
+  x.s(frame(1, 0x5, 1, x.resp([[':status', '200']])));
+  assert.deepEqual(x.sink.txs.map((t) => [t.http!.request.path, t.http!.response!.status, t.anomalies]), [['/prio', 200, []]]);
+});
+
+test('PUSH_PROMISE header blocks are decoded to keep the server table in step, and not paired', () => {
+  const x = conversation();
+  x.c(frame(1, 0x5, 1, x.get('/page')));
+  // The push inserts entries into the server→client table; the response after it references them.
+  const promised = x.resp([[':method', 'GET'], [':path', '/style.css'], ['x-pushed-by', 'server-1']]);
+  x.s(frame(5, 0x4, 1, Buffer.concat([Buffer.from([0, 0, 0, 2]), promised])));
+  x.s(frame(1, 0x5, 1, x.resp([[':status', '200'], ['x-pushed-by', 'server-1']])));
+  assert.equal(x.sink.counters.http2_push_promises, 1);
+  assert.deepEqual(x.sink.txs.map((t) => [t.streamId, t.http!.response!.status, t.anomalies]), [[1, 200, []]]);
+  assert.equal(x.sink.counters.http2_hpack_unknown_refs, undefined);
+});
+
+test('SETTINGS_MAX_FRAME_SIZE lets the peer send frames over 16 kB; without it they are a counted desync', () => {
+  const x = conversation();
+  // The client allows 64 kB frames (id 5) and a 256-octet header table (id 1) for what the server sends.
+  x.c(frame(4, 0, 0, Uint8Array.from([0, 5, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0])));
+  x.c(frame(1, 0x5, 1, x.get('/big')));
+  x.s(frame(1, 0x4, 1, x.resp([[':status', '200']])), frame(0, 0x1, 1, new Uint8Array(40000)));
+  assert.deepEqual(x.sink.txs.map((t) => [t.http!.response!.status, t.responseBytes]), [[200, 9 + 1 + 9 + 40000]]);
+  assert.equal(x.sink.counters.http2_desyncs, undefined);
+  const y = conversation();
+  y.c(frame(1, 0x5, 1, y.get('/big')));
+  y.s(frame(1, 0x4, 1, y.resp([[':status', '200']])), frame(0, 0x1, 1, new Uint8Array(40000)));
+  assert.equal(y.sink.counters.http2_desync_frame_too_large, 1);
+  assert.equal(y.sink.txs.length, 0, 'the end of the stream was not seen: it stays open (and later times out)');
+});
+
+test('1xx informational responses do not end the stream; request trailers do not either', () => {
+  const x = conversation();
+  x.c(frame(1, 0x4, 1, x.req([[':method', 'POST'], [':scheme', 'http'], [':path', '/up'], [':authority', 'h'], ['expect', '100-continue']])));
+  x.s(frame(1, 0x4, 1, x.resp([[':status', '100']])));
+  x.c(frame(0, 0, 1, new Uint8Array(10)), frame(1, 0x5, 1, x.req([['x-checksum', 'abc']])));
+  x.s(frame(1, 0x4, 1, x.resp([[':status', '103'], ['link', '</a.css>; rel=preload']])));
+  assert.equal(x.sink.txs.length, 0);
+  x.s(frame(1, 0x5, 1, x.resp([[':status', '201']])));
+  assert.deepEqual(x.sink.txs.map((t) => [t.http!.request.method, t.http!.response!.status]), [['POST', 201]]);
+});
+
+test('a CONTINUATION whose HEADERS was lost is counted and the decoder marked degraded', () => {
+  const x = conversation();
+  x.c(frame(9, 0x4, 1, x.get('/orphan')));
+  assert.equal(x.sink.counters.http2_orphan_continuations, 1);
+  assert.equal(x.sink.counters.http2_hpack_degraded, 1);
+  assert.equal(x.sink.txs.length, 0);
+});
+
+test('open streams are bounded (oldest ends as timeout, counted) and time out after the bounded wait', () => {
+  const x = conversation({ ...defaultEngineOptions, maxPendingRequests: 4 });
+  for (let i = 0; i < 6; i++) x.c(frame(1, 0x5, 2 * i + 1, x.get(`/q${i}`)));
+  assert.equal(x.parser.openStreams, 4);
+  assert.equal(x.sink.counters.http2_streams_dropped, 2);
+  assert.deepEqual(x.sink.txs.map((t) => [t.http!.request.path, t.error, t.anomalies]), [['/q0', 'timeout', ['stream_table_full']], ['/q1', 'timeout', ['stream_table_full']]]);
+  x.parser.onTick(defaultEngineOptions.requestTimeoutNs + 100);
+  assert.equal(x.parser.openStreams, 0);
+  assert.equal(x.sink.counters.http2_timeouts, 4);
+  assert.deepEqual(x.sink.txs.slice(2).map((t) => t.error), ['timeout', 'timeout', 'timeout', 'timeout']);
+});
