@@ -2,6 +2,7 @@
 // Decoding never throws out: it returns a typed error the receiver can turn into a 400/INVALID_ARGUMENT.
 import { otlpTypes } from './otlp-schema.js';
 import { int64ToNumber } from './int64.js';
+import { fastEncodeTraceRequest } from './fast-trace-encoder.js';
 import type { Traces, Metrics, Logs, ExportPartialSuccess } from './types.js';
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -24,7 +25,12 @@ export function decodeLogsRequest(bytes: Uint8Array): DecodeResult<Logs> {
   return decodeWith<Logs>(otlpTypes.logsRequest, bytes);
 }
 
+/** Trace requests use the hand-written encoder (see fast-trace-encoder.ts for why). */
 export function encodeTraceRequest(t: Traces): Uint8Array {
+  return fastEncodeTraceRequest(t);
+}
+/** The same through protobufjs: kept for the benchmark's side-by-side and for tests. */
+export function encodeTraceRequestWithLibrary(t: Traces): Uint8Array {
   return otlpTypes.traceRequest.encode(t as never).finish();
 }
 export function encodeMetricsRequest(m: Metrics): Uint8Array {

@@ -333,6 +333,13 @@ function buildRoot(): protobuf.Root {
     protobuf.parse(src, root, { keepCase: false });
   }
   root.resolveAll();
+  // protobufjs turns the null default of an `optional int64` into Long zero (it converts every
+  // 64-bit default to a Long), so an unset AnyValue.intValue would read as 0 on decoded messages.
+  // Unset members must read as null, like the other six.
+  const anyValue = root.lookupType('opentelemetry.proto.common.v1.AnyValue');
+  const intField = anyValue.fields.intValue!;
+  intField.typeDefault = intField.defaultValue = null;
+  (anyValue.ctor.prototype as unknown as Record<string, unknown>).intValue = null;
   return root;
 }
 

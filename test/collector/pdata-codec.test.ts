@@ -112,6 +112,19 @@ test('JSON accepts snake_case keys and enum names, and names the bad field on er
   assert.match(notJson.error, /invalid OTLP\/JSON/);
 });
 
+test('an attribute value reads as exactly one member; the others are null', async () => {
+  const r = decodeTraceRequest(ProtobufTraceSerializer.serializeRequest(await sdkSpans())!);
+  assert.ok(r.ok);
+  const span = onlySpan(r.value);
+  const members = ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'] as const;
+  const set = (key: string) => members.filter((m) => attr(span, key)![m] != null);
+  assert.deepEqual(set('ok'), ['boolValue']);
+  assert.deepEqual(set('url.path'), ['stringValue']);
+  assert.deepEqual(set('http.response.status_code'), ['intValue']);
+  assert.deepEqual(set('ratio'), ['doubleValue']);
+  assert.deepEqual(set('tags'), ['arrayValue']);
+});
+
 test('malformed protobuf is an error, not an exception', () => {
   const r = decodeTraceRequest(Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 1, 2]));
   assert.ok(!r.ok);
