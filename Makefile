@@ -9,7 +9,8 @@ TEST_BPF_OBJ := $(patsubst test/fixtures/bpf/%.bpf.c,build/test-bpf/%.bpf.o,$(wi
 NATIVE_SRC := $(wildcard agent/native/*.cc agent/native/*.h) binding.gyp
 NATIVE    := build/Release/sockeye_native.node
 TS_SRC    := $(shell find agent otel-collector test bench -name '*.ts' 2>/dev/null) tsconfig.json
-# npm's own node-gyp (npm 11 does not run install scripts, so we call it directly).
+# npm's own node-gyp (npm 11 does not run install scripts, so we call it directly). `configure build`,
+# not `rebuild`: rebuild starts with `clean`, which deletes all of build/ (the BPF objects too).
 NODE_GYP  ?= $(shell node -e "const p=require('path');console.log(p.join(p.dirname(process.execPath),'..','lib','node_modules','npm','node_modules','node-gyp','bin','node-gyp.js'))")
 NODEDIR   ?= $(shell [ -d /usr/include/node ] && echo /usr)
 
@@ -34,7 +35,7 @@ build/test-bpf/%.bpf.o: test/fixtures/bpf/%.bpf.c bpf/vmlinux.h
 	llvm-strip -g $@.tmp && mv $@.tmp $@
 
 $(NATIVE): $(NATIVE_SRC)
-	node $(NODE_GYP) rebuild --loglevel=error $(if $(NODEDIR),--nodedir=$(NODEDIR)) >/dev/null
+	node $(NODE_GYP) configure build --loglevel=error $(if $(NODEDIR),--nodedir=$(NODEDIR)) >/dev/null
 
 dist/.stamp: $(TS_SRC)
 	node node_modules/typescript/bin/tsc -p tsconfig.json
