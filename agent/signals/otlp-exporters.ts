@@ -6,8 +6,13 @@ import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { convertLegacyOtlpGrpcOptions, createOtlpGrpcExportDelegate } from '@opentelemetry/otlp-grpc-exporter-base';
+import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import { FastTraceSerializer } from './otlp-span-encoder.js';
 
 export type OtlpProtocol = 'grpc' | 'http/protobuf';
 
@@ -31,10 +36,22 @@ function signalUrl(t: OtlpTarget, path: string): string | undefined {
   return t.endpoint.replace(/\/+$/, '') + path;
 }
 
-export function createSpanExporter(t: OtlpTarget): SpanExporter {
+/** 'fast': our wire-format span encoder inside the SDK's export delegates; 'sdk': the SDK exporters as shipped. */
+export type SpanEncoding = 'fast' | 'sdk';
+
+/** The SDK's span exporter with our serializer swapped in (same transport, retry, env handling). */
+class FastSpanExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {}
+
+export function createSpanExporter(t: OtlpTarget, encoding: SpanEncoding = 'fast'): SpanExporter {
   const url = signalUrl(t, '/v1/traces');
   const base = { ...(url ? { url } : {}), ...(t.timeoutMs ? { timeoutMillis: t.timeoutMs } : {}) };
-  return t.protocol === 'grpc' ? new GrpcTraceExporter(base) : new ProtoTraceExporter(base);
+  if (encoding === 'sdk') return t.protocol === 'grpc' ? new GrpcTraceExporter(base) : new ProtoTraceExporter(base);
+  if (t.protocol === 'grpc') {
+    return new FastSpanExporter(createOtlpGrpcExportDelegate(convertLegacyOtlpGrpcOptions(base, 'TRACES'), FastTraceSerializer,
+      'otlp_grpc_span_exporter', TraceExporterMetricsHelper, undefined, 'TraceExportService', '/opentelemetry.proto.collector.trace.v1.TraceService/Export'));
+  }
+  return new FastSpanExporter(createOtlpHttpExportDelegate(convertLegacyHttpOptions(base, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
+    FastTraceSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
 }
 
 export function createMetricExporter(t: OtlpTarget): PushMetricExporter {

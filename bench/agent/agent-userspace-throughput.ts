@@ -16,6 +16,15 @@ import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { ExportResultCode } from '@opentelemetry/core';
+import { encodeSpans } from '../../agent/signals/otlp-span-encoder.js';
+
+/** Waits while more than `limit` spans are queued or in flight (a load generator also waits for its responses). */
+async function backpressure(t: SelfTelemetry, limit: number): Promise<void> {
+  const inFlight = () => t.get('sockeye_spans_total') - t.get('sockeye_spans_exported_total')
+    - t.get('sockeye_spans_dropped_total', { reason: 'queue_full' }) - t.get('sockeye_spans_dropped_total', { reason: 'export_failed' });
+  while (inFlight() > limit) await new Promise((r) => setTimeout(r, 1));
+  await new Promise((r) => setImmediate(r));
+}
 
 
 const GOAL = 100_000;
@@ -23,7 +32,11 @@ const enc = new TextEncoder();
 const PATHS = ['/api/users/', '/api/orders/', '/health', '/api/items/'];
 
 function makeEvents(count: number, connections = 64): CaptureEvent[][] {
-  const batches: CaptureEvent[][] = [];
+  return [...eventBatches(count, connections)];
+}
+
+/** Yields ring-buffer-sized batches, made on the fly (the RSS run must not hold them all). */
+function* eventBatches(count: number, connections = 64): Generator<CaptureEvent[]> {
   let batch: CaptureEvent[] = [];
   const offsets = new Map<number, [number, number]>();
   let ts = 1_000_000_000;
@@ -45,10 +58,9 @@ function makeEvents(count: number, connections = 64): CaptureEvent[][] {
     batch.push({ ...base, kind: 'data', tsNs: ts, direction: 'egress', syscall: 'writev', bytes: res, totalBytes: res.length, offset: off[1] });
     ts += 20_000;
     offsets.set(connId, [off[0] + req.length, off[1] + res.length]);
-    if (batch.length >= 512) { batches.push(batch); batch = []; }
+    if (batch.length >= 512) { yield batch; batch = []; }
   }
-  if (batch.length) batches.push(batch);
-  return batches;
+  if (batch.length) yield batch;
 }
 
 function cpuSeconds(fn: () => void): number {
@@ -74,16 +86,42 @@ const row = (name: string, tx: number, cpu: number) => {
 /** Exporter that only encodes (the SDK's own OTLP protobuf serializer), to isolate encoding cost. */
 class EncodeOnlyExporter implements SpanExporter {
   bytes = 0;
+  constructor(private readonly serialize: (spans: ReadableSpan[]) => Uint8Array) {}
   export(spans: ReadableSpan[], done: (r: { code: ExportResultCode }) => void): void {
-    this.bytes += ProtobufTraceSerializer.serializeRequest(spans)!.length;
+    this.bytes += this.serialize(spans).length;
     done({ code: ExportResultCode.SUCCESS });
   }
   async shutdown(): Promise<void> {}
 }
 
+/** Fresh process: the full path with events made on the fly; reports RSS at rest and peak. */
+async function rssRun(n: number, port: number): Promise<void> {
+  const telemetry = new SelfTelemetry();
+  const target = { protocol: 'grpc' as const, endpoint: `http://127.0.0.1:${port}` };
+  const p = new SignalPipeline({ telemetry, clock: fromEpoch(1_700_000_000, 0), linkWaitMs: 0, spanExporter: createSpanExporter(target),
+    metricExporter: createMetricExporter(target), metricExportIntervalMs: 1000, spanQueueSize: 16_384, spanBatchSize: 2048, spanDelayMs: 200 });
+  const e = new ProtocolEngine({}, (tx) => p.onTransaction(tx));
+  for (const b of eventBatches(2000)) e.push(b);
+  await p.flush();
+  await new Promise((r) => setTimeout(r, 1500));
+  const rest = rssMb();
+  let peak = rest;
+  let i = 0;
+  const cpu = await cpuSecondsAsync(async () => {
+    for (const b of eventBatches(n)) {
+      e.push(b);
+      await backpressure(telemetry, 8192);
+      if (++i % 8 === 0) peak = Math.max(peak, rssMb());
+    }
+    await p.flush();
+  });
+  process.send!({ rest, peak, rate: n / cpu, exported: telemetry.get('sockeye_spans_exported_total') });
+  await p.shutdown();
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 200_000);
-  const rest = rssMb();
   console.log(`agent userspace throughput: ${n.toLocaleString('en-US')} HTTP/1.1 server transactions, 64 keep-alive connections, node ${process.version}`);
   const clock = fromEpoch(1_700_000_000, 0);
   const warm = makeEvents(20_000);
@@ -112,24 +150,28 @@ async function main(): Promise<void> {
     signalsRate = row('2 signals (transaction → span + RED metrics)', n, cpu);
     await p.shutdown();
   }
-  // 3. engine + signals + SDK BatchSpanProcessor + OTLP protobuf encoding (no network)
-  {
-    const exp = new EncodeOnlyExporter();
+  // 3. engine + signals + SDK BatchSpanProcessor + OTLP protobuf encoding (no network): SDK serializer vs ours
+  const encodeRates: number[] = [];
+  for (const [label, serialize] of [['SDK ProtobufTraceSerializer', (sp: ReadableSpan[]) => ProtobufTraceSerializer.serializeRequest(sp)!],
+    ['sockeye wire encoder', encodeSpans]] as const) {
+    const exp = new EncodeOnlyExporter(serialize);
     const telemetry = new SelfTelemetry();
     const p = new SignalPipeline({ telemetry, clock, linkWaitMs: 0, spanExporter: exp, spanQueueSize: 65_536, spanBatchSize: 2048, spanDelayMs: 5 });
     const e = new ProtocolEngine({}, (tx) => p.onTransaction(tx));
     for (const b of warm) e.push(b);
     await p.flush();
     const batches = makeEvents(n);
+    exp.bytes = 0;
     const cpu = await cpuSecondsAsync(async () => {
-      for (const b of batches) { e.push(b); if (b[0]!.tsNs % 16 === 0) await new Promise((r) => setImmediate(r)); }
+      for (const b of batches) { e.push(b); await backpressure(telemetry, 30_000); }
       await p.flush();
     });
-    row('3 engine + signals + OTLP protobuf encoding', n, cpu);
+    encodeRates.push(row(`3 engine + signals + encoding (${label})`, n, cpu));
     const dropped = telemetry.get('sockeye_spans_dropped_total', { reason: 'queue_full' });
-    console.log(`   encoded ${(exp.bytes / 2 ** 20).toFixed(1)} MiB of OTLP, ${(exp.bytes / (n + 20_000)).toFixed(0)} B/span, queue-full drops ${dropped}`);
+    console.log(`   encoded ${(exp.bytes / 2 ** 20).toFixed(1)} MiB of OTLP, ${(exp.bytes / n).toFixed(0)} B/span, queue-full drops ${dropped}`);
     await p.shutdown();
   }
+  console.log(`   wire encoder vs SDK serializer, whole path: ${(encodeRates[1]! / encodeRates[0]!).toFixed(2)}×`);
   // 4. full: ... + gRPC export to an OTLP sink in another process
   const child = fork(new URL(import.meta.url).pathname, ['--sink'], { stdio: 'inherit' });
   const { port } = await new Promise<{ port: number }>((r) => child.once('message', (m) => r(m as { port: number })));
@@ -147,8 +189,8 @@ async function main(): Promise<void> {
       let i = 0;
       for (const b of batches) {
         e.push(b);
-        // Yield like the event loop does between ring-buffer callbacks, so exports interleave.
-        if (++i % 8 === 0) { await new Promise((r) => setImmediate(r)); peak = Math.max(peak, rssMb()); }
+        await backpressure(telemetry, 30_000);
+        if (++i % 8 === 0) peak = Math.max(peak, rssMb());
       }
       await p.flush();
     });
@@ -158,8 +200,11 @@ async function main(): Promise<void> {
     const sinkStats = await new Promise<{ bytes: number; exports: number }>((r) => { child.once('message', (m) => r(m as { bytes: number; exports: number })); child.send('stats'); });
     console.log(`   spans exported ${exported}, dropped ${dropped}; sink received ${(sinkStats.bytes / 2 ** 20).toFixed(1)} MiB in ${sinkStats.exports} requests`);
     console.log(`   full path vs signals-only: ${(full / signalsRate).toFixed(2)}× (share of cost outside span/metric building: ${((1 - full / signalsRate) * 100).toFixed(0)}%)`);
-    console.log(`RSS: at rest (start) ${rest.toFixed(0)} MB, peak under load ${peak.toFixed(0)} MB (goal ≤ 75 MB)`);
+    console.log(`   (this process's RSS ${peak.toFixed(0)} MB holds the pre-made events of every stage; RSS is measured in a fresh process below)`);
     await p.shutdown();
+    const rss = fork(new URL(import.meta.url).pathname, ['--rss', String(n), String(port)], { stdio: ['inherit', 'pipe', 'inherit', 'ipc'] });
+    const m = await new Promise<{ rest: number; peak: number; rate: number; exported: number }>((r) => rss.once('message', (x) => r(x as never)));
+    console.log(`RSS of the agent pipeline in a fresh process: at rest ${m.rest.toFixed(0)} MB, peak under load ${m.peak.toFixed(0)} MB (goal ≤ 75 MB); ${Math.round(m.rate).toLocaleString('en-US')} tx/s per core there, ${m.exported} spans exported`);
   } finally {
     child.kill();
   }
@@ -170,6 +215,8 @@ if (process.argv[2] === '--sink') {
   const sink = await startOtlpSink();
   process.send!({ port: sink.port });
   process.on('message', () => process.send!({ bytes: sink.bytes, exports: sink.exports }));
+} else if (process.argv[2] === '--rss') {
+  await rssRun(Number(process.argv[3]), Number(process.argv[4]));
 } else {
   await main();
 }
