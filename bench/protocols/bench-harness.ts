@@ -41,16 +41,21 @@ export interface HarnessOptions {
 
 export const defaultHarnessOptions: HarnessOptions = { rounds: 5, roundMs: 300, warmupMs: 300 };
 
+/**
+ * Runs batches for `ms` of this process's CPU time and returns units per CPU-second: "per core"
+ * figures that other processes on a shared machine do not distort the way wall time would.
+ */
 function runFor(batch: () => number, ms: number): number {
   let units = 0;
-  const start = process.hrtime.bigint();
-  const limit = BigInt(Math.round(ms * 1e6));
-  let elapsed = 0n;
+  const start = process.cpuUsage();
+  const limitUs = ms * 1000;
+  let usedUs = 0;
   do {
     units += batch();
-    elapsed = process.hrtime.bigint() - start;
-  } while (elapsed < limit);
-  return units / (Number(elapsed) / 1e9);
+    const d = process.cpuUsage(start);
+    usedUs = d.user + d.system;
+  } while (usedUs < limitUs);
+  return units / (usedUs / 1e6);
 }
 
 export function measure(s: Scenario, opts: HarnessOptions = defaultHarnessOptions): Measurement {

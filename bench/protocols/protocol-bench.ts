@@ -15,7 +15,7 @@ for (const file of readdirSync(here).filter((f) => f.endsWith('-scenarios.js')).
 }
 const pick = <T extends { name: string }>(xs: T[]) => (filter ? xs.filter((x) => x.name.includes(filter)) : xs);
 
-console.log(`protocol engine benchmark — node ${process.version}, one core, median of ${defaultHarnessOptions.rounds} × ${defaultHarnessOptions.roundMs} ms`);
+console.log(`protocol engine benchmark — node ${process.version}, per CPU-second of this process (one core), median of ${defaultHarnessOptions.rounds} × ${defaultHarnessOptions.roundMs} ms CPU`);
 console.log('\nthroughput');
 for (const s of pick(scenarios)) printMeasurement(measure(s));
 const cmp = pick(comparisons);

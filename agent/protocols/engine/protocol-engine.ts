@@ -44,6 +44,9 @@ export class ProtocolEngine {
   private readonly conns = new Map<number, Connection>();
   private readonly registry: ParserRegistry;
   private lastTouched: Connection | undefined = undefined;
+  // Per-event counters live in fields: a keyed add per event is measurable at 1M events/s.
+  private events = 0;
+  private transactions = 0;
 
   /**
    * @param options bounds and timeouts; missing keys take defaults, bad ones throw EngineOptionsError
@@ -61,6 +64,8 @@ export class ProtocolEngine {
 
   counters(): Record<string, number> {
     const out = this.stats.snapshot();
+    out.engine_events = this.events;
+    out.engine_transactions = this.transactions;
     out.engine_open_connections = this.conns.size;
     return out;
   }
@@ -99,7 +104,7 @@ export class ProtocolEngine {
 
   /** Called by connections' sinks. */
   deliver(tx: Transaction): void {
-    this.stats.add('engine_transactions');
+    this.transactions++;
     try {
       this.sink(tx);
     } catch {
@@ -108,7 +113,7 @@ export class ProtocolEngine {
   }
 
   private handle(ev: CaptureEvent): void {
-    this.stats.add('engine_events');
+    this.events++;
     let conn = this.conns.get(ev.connId);
     if (conn === undefined) {
       if (ev.kind === 'close') {

@@ -233,3 +233,59 @@ function field(b: Uint8Array, n: number, len: number, vs: number, ve: number, he
       return;
   }
 }
+
+/** parseHead results besides an end index. */
+export const HEAD_INCOMPLETE = -1;
+export const HEAD_INVALID = -2;
+
+/**
+ * One pass over a head at `start`: start line, then each header line scanned once for its colon
+ * and its LF. Returns the index just past the empty line, HEAD_INCOMPLETE when the head does not
+ * end before `end` (with `partial`, what is there is parsed, head.degraded is set and `end` is
+ * returned), or HEAD_INVALID when the start line is not HTTP/1.x.
+ */
+export function parseHead(bytes: Uint8Array, start: number, end: number, head: Http1Head, maxHeaders: number, partial: boolean): number {
+  head.reset();
+  const lf = bytes.indexOf(LF, start);
+  if (lf < 0 || lf >= end) {
+    if (!partial) return HEAD_INCOMPLETE;
+    if (!parseStartLine(bytes, start, end, head)) return HEAD_INVALID;
+    head.degraded = true;
+    return end;
+  }
+  if (!parseStartLine(bytes, start, lf + 1, head)) return HEAD_INVALID;
+  let pos = lf + 1;
+  for (;;) {
+    if (pos >= end) break;
+    const first = bytes[pos]!;
+    if (first === LF) return pos + 1;
+    if (first === CR) {
+      if (pos + 1 >= end) break;
+      if (bytes[pos + 1] === LF) return pos + 2;
+    }
+    let colon = -1;
+    let i = pos;
+    for (; i < end; i++) {
+      const c = bytes[i]!;
+      if (c === LF) break;
+      if (c === COLON && colon < 0) colon = i;
+    }
+    if (i >= end) break; // line cut short
+    if (first !== SP && first !== HT && colon > pos) { // (obsolete folded lines and non-fields are skipped)
+      if (++head.headerCount <= maxHeaders) {
+        let ve = i;
+        if (ve > colon && bytes[ve - 1] === CR) ve--;
+        let vs = colon + 1;
+        while (vs < ve && (bytes[vs] === SP || bytes[vs] === HT)) vs++;
+        while (ve > vs && (bytes[ve - 1] === SP || bytes[ve - 1] === HT)) ve--;
+        field(bytes, pos, colon - pos, vs, ve, head);
+      } else {
+        head.degraded = true;
+      }
+    }
+    pos = i + 1;
+  }
+  if (!partial) return HEAD_INCOMPLETE;
+  head.degraded = true;
+  return end;
+}

@@ -4,7 +4,7 @@
 // to RESYNC, which waits for the next message start. The owner pairs and reports.
 import type { DataEvent, Direction } from '../../capture/capture-events.js';
 import { ensureCapacity, hexDigit } from '../common/byte-text.js';
-import { findHeadEnd, Http1Head, lineEnd, looksLikeRequestStart, looksLikeResponseStart, parseHeaderFields, parseStartLine } from './http1-head.js';
+import { findHeadEnd, HEAD_INVALID, Http1Head, lineEnd, looksLikeRequestStart, looksLikeResponseStart, parseHead, parseStartLine } from './http1-head.js';
 
 export const enum Body { None, Length, Chunked, UntilClose, Stop, Reject, Unframed }
 
@@ -135,12 +135,15 @@ export class Http1Stream {
           if (pos >= cap) break;
           this.messageStartPos = base + pos;
           this.messageStartNs = ts;
-          const end = findHeadEnd(bytes, pos, cap);
+          // Fast path: the whole head is in this event; parsed in one pass, straight from its bytes.
+          const end = parseHead(bytes, pos, cap, this.head, this.maxHeaderCount, false);
           if (end >= 0) {
             if (end - pos > this.maxHeaderBytes) { this.tooLarge(bytes, pos, end, ev, ts); return; }
-            pos = this.onHeadBytes(bytes, pos, end, ev, end, false);
+            this.headBytes = end - pos;
+            pos = this.accept(ev, end, false);
             break;
           }
+          if (end === HEAD_INVALID) { this.malformed(ts, 'http1_parse_errors'); return; }
           if (cap - pos > this.maxHeaderBytes) { this.tooLarge(bytes, pos, cap, ev, ts); return; }
           this.append(bytes, pos, cap);
           this.state = State.Head;
@@ -236,37 +239,42 @@ export class Http1Stream {
     if (this.state === State.UntilClose) this.endMessage(this.streamPos, this.lastNs || tsNs, false);
   }
 
+  /** Parses a head held in [start, end) (buffered, or cut short: `cut`) and acts on it. */
   private onHeadBytes(bytes: Uint8Array, start: number, end: number, ev: DataEvent, afterHead: number, cut: boolean): number {
-    const head = this.head;
-    head.reset();
     this.headBytes = end - start;
-    const le = lineEnd(bytes, start, end);
-    const lineStop = le < 0 ? end : le;
-    if (!parseStartLine(bytes, start, lineStop, head) || !this.acceptable(head)) {
+    if (parseHead(bytes, start, end, this.head, this.maxHeaderCount, true) === HEAD_INVALID) {
       this.malformed(ev.tsNs, 'http1_parse_errors');
       return ev.totalBytes;
     }
-    if (le >= 0) parseHeaderFields(bytes, le, end, head, this.maxHeaderCount);
-    else head.degraded = true;
+    return this.accept(ev, afterHead, cut);
+  }
+
+  /** A parsed head (this.head): checks it belongs here, asks the owner how to frame the rest. */
+  private accept(ev: DataEvent, afterHead: number, cut: boolean): number {
+    const head = this.head;
+    if (!this.acceptable(head)) {
+      this.malformed(ev.tsNs, 'http1_parse_errors');
+      return ev.totalBytes;
+    }
     if (cut) head.degraded = true;
     if (head.degraded) this.owner.count('http1_degraded_heads');
     const mode = this.owner.onHead(this, head, ev, afterHead);
     if (head.degraded && mode !== Body.Reject && mode !== Body.Stop) {
       // Framing is unknown after a cut head: report what we have, then wait for the next message.
-      this.endMessage(this.messageStartPos + (end - start), ev.tsNs, true);
+      this.endMessage(this.messageStartPos + this.headBytes, ev.tsNs, true);
       this.state = State.Resync;
       this.owner.onFramingLoss(this, ev.tsNs);
       return ev.totalBytes;
     }
     switch (mode) {
-      case Body.None: this.endMessage(this.messageStartPos + (end - start), ev.tsNs, false); break;
+      case Body.None: this.endMessage(this.messageStartPos + this.headBytes, ev.tsNs, false); break;
       case Body.Length: this.state = State.Length; this.remaining = head.contentLength; break;
       case Body.Chunked: this.state = State.ChunkSize; this.startChunk(); break;
       case Body.UntilClose: this.state = State.UntilClose; break;
       case Body.Stop: this.stop(); return ev.totalBytes;
       case Body.Reject: this.malformed(ev.tsNs, 'http1_parse_errors'); return ev.totalBytes;
       case Body.Unframed:
-        this.endMessage(this.messageStartPos + (end - start), ev.tsNs, true);
+        this.endMessage(this.messageStartPos + this.headBytes, ev.tsNs, true);
         this.state = State.Resync;
         this.owner.onFramingLoss(this, ev.tsNs);
         return ev.totalBytes;
