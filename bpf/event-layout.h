@@ -74,7 +74,7 @@ struct sockeye_event {
 	__u8 direction;     /* enum sockeye_direction */
 	__u8 syscall;       /* enum sockeye_syscall */
 	__u8 reserved;
-	__u32 reserved2;    /* keeps the payload 8-byte aligned (header = 136 bytes) */
+	__u32 reserved2;    /* keeps the payload 8-byte aligned (header = 120 bytes) */
 	__u8 local_addr[16];  /* IPv4 in the first 4 bytes, network order */
 	__u8 remote_addr[16];
 	char comm[16];

@@ -56,12 +56,12 @@ static __always_inline void fill_tuple(struct sockeye_event *e, struct sock *sk)
 	__builtin_memset(e->local_addr, 0, 32);
 	if (family == AF_INET) {
 		e->family = 4;
-		BPF_CORE_READ_INTO(e->local_addr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(e->remote_addr, sk, __sk_common.skc_daddr);
+		bpf_core_read(e->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->remote_addr, 4, &sk->__sk_common.skc_daddr);
 	} else {
 		e->family = 6;
-		BPF_CORE_READ_INTO(e->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(e->remote_addr, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(e->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
 }
 

@@ -18,8 +18,17 @@ char LICENSE[] SEC("license") = "GPL";
 #define EINPROGRESS 115
 #define TCP_CLOSE 7
 
-/* Keeps the event struct in BTF even if the compiler folds every use: the layout test reads it. */
-struct sockeye_event *unused_event_for_btf __attribute__((unused));
+/* Keeps the layout enums in BTF (event fields are plain __u8): test/kernel/event-layout.test.ts
+ * compares their values with agent/capture/event-layout.ts. */
+struct sockeye_layout_enums {
+	enum sockeye_event_kind kind;
+	enum sockeye_role role;
+	enum sockeye_protocol protocol;
+	enum sockeye_direction direction;
+	enum sockeye_syscall syscall;
+	enum sockeye_counter counter;
+};
+struct sockeye_layout_enums *layout_enums_for_btf;
 
 /* One piece of stream to report: a plain buffer or an iovec array, with its true length. */
 struct chunk {

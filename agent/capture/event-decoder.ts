@@ -74,7 +74,10 @@ export class EventDecoder {
     const connId = b.readUInt32LE(at + F.conn_id.offset) + b.readUInt32LE(at + F.conn_id.offset + 4) * TWO32;
     const tsNs = b.readUInt32LE(at + F.ts_ns.offset) + b.readUInt32LE(at + F.ts_ns.offset + 4) * TWO32;
     const fd = b.readInt32LE(at + F.fd.offset);
-    const cache = this.connection(b, at, connId);
+    // A close may come from sock:inet_sock_set_state (softirq: another task's context, the socket
+    // already unhashed): keep what was known about the connection.
+    const cached = kind === KIND_CLOSE ? this.conns.get(connId) : undefined;
+    const cache = cached ?? this.connection(b, at, connId);
     const base = { tsNs, connId, fd, process: cache.process, tuple: cache.tuple, role: role as Role, protocol: protocol as L7Protocol };
     if (kind === KIND_DATA) {
       const dirCode = b[at + F.direction.offset]!;
