@@ -27,13 +27,20 @@ export function templatePath(path: string): string {
 
 export class RouteRegistry {
   private readonly perService = new Map<string, Set<string>>();
+  // Raw path → template, so repeated paths skip the regexes; bounded, cleared when full.
+  private readonly templated = new Map<string, string>();
   overflowed = 0;
 
-  constructor(private readonly capPerService: number) {}
+  constructor(private readonly capPerService: number, private readonly cacheSize = 16_384) {}
 
   /** The bounded route for this service and raw path. */
   route(service: string, path: string): string {
-    const r = templatePath(path);
+    let r = this.templated.get(path);
+    if (r === undefined) {
+      r = templatePath(path);
+      if (this.templated.size >= this.cacheSize) this.templated.clear();
+      this.templated.set(path, r);
+    }
     let routes = this.perService.get(service);
     if (!routes) {
       routes = new Set();

@@ -65,9 +65,14 @@ export class SignalPipeline {
     t.register('sockeye_metric_services', 'Services with RED metrics.', 'gauge', () => [{ value: this.metrics.serviceCount }]);
   }
 
+  private readonly txCounters = new Map<string, { value: number }>();
+  private spansBuilt?: { value: number };
+
   onTransaction(tx: Transaction): void {
     try {
-      this.t.add('sockeye_transactions_total', 'Transactions received from the protocol engine.', 1, { protocol: tx.protocol });
+      let c = this.txCounters.get(tx.protocol);
+      if (!c) this.txCounters.set(tx.protocol, (c = this.t.counter('sockeye_transactions_total', 'Transactions received from the protocol engine.', { protocol: tx.protocol })));
+      c.value++;
       const who = this.resources.get(tx.process);
       const built = this.builder.build(tx, who);
       if (typeof built === 'string') {
@@ -83,7 +88,7 @@ export class SignalPipeline {
   }
 
   private emit(span: TxSpan): void {
-    this.t.add('sockeye_spans_total', 'Spans built.', 1);
+    (this.spansBuilt ??= this.t.counter('sockeye_spans_total', 'Spans built.')).value++;
     this.opts.onSpan?.(span);
     this.export?.submit(span);
   }

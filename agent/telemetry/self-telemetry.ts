@@ -11,6 +11,11 @@ export class SelfTelemetry {
   private readonly families = new Map<string, Family>();
   private readonly readers = new Map<string, { help: string; type: 'counter' | 'gauge'; read: Reader }>();
 
+  /** A counter series handle for hot paths: bump `.value` directly, no label hashing per call. */
+  counter(name: string, help: string, labels: Labels = {}): { value: number } {
+    return this.series(name, help, 'counter', labels);
+  }
+
   /** Adds to a counter (created on first use). */
   add(name: string, help: string, by = 1, labels: Labels = {}): void {
     this.series(name, help, 'counter', labels).value += by;
