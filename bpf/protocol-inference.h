@@ -82,6 +82,37 @@ static __always_inline bool http2_frame(const __u8 *p, __u32 n, __u32 total)
 	return false;
 }
 
+/* Request or response from the first header field of a HEADERS frame at the start of the bytes:
+ * every HTTP/2 message starts with its pseudo-headers, and HPACK's static table puts the request
+ * ones (:authority, :method, :path, :scheme) at indexes 1-7 and :status at 8-14. This gives the role
+ * of connections picked up mid-stream, where the preface was never seen. */
+static __always_inline __u8 http2_headers_kind(const __u8 *p, __u32 n)
+{
+	if (n < 16 || p[3] != 1)
+		return MSG_UNKNOWN;
+	__u8 flags = p[4];
+	__u32 at = 9;
+	if (flags & 0x08) /* PADDED: pad length byte */
+		at += 1;
+	if (flags & 0x20) /* PRIORITY: dependency + weight */
+		at += 5;
+	__u8 b = p[at & 15];
+	__u8 index;
+	if (b & 0x80)
+		index = b & 0x7f;      /* indexed field */
+	else if (b & 0x40)
+		index = b & 0x3f;      /* literal, incremental indexing */
+	else if ((b & 0xe0) == 0)
+		index = b & 0x0f;      /* literal without / never indexed */
+	else
+		return MSG_UNKNOWN;    /* dynamic table size update */
+	if (index >= 1 && index <= 7)
+		return MSG_REQUEST;
+	if (index >= 8 && index <= 14)
+		return MSG_RESPONSE;
+	return MSG_UNKNOWN;
+}
+
 /* DNS by header sanity on any port (UDP). */
 static __always_inline struct verdict dns_message(const __u8 *p, __u32 n, __u32 total)
 {
@@ -123,6 +154,7 @@ static __always_inline struct verdict infer(const __u8 *p, __u32 n, __u32 total,
 		v.message = MSG_REQUEST;
 	} else if (http2_frame(p, n, total)) {
 		v.protocol = SOCKEYE_PROTO_HTTP2;
+		v.message = http2_headers_kind(p, n);
 	}
 	return v;
 }
@@ -134,8 +166,8 @@ static __always_inline __u8 message_kind(__u8 protocol, const __u8 *p, __u32 n, 
 		return http1_request(p, n) ? MSG_REQUEST : http1_response(p, n) ? MSG_RESPONSE : MSG_UNKNOWN;
 	if (protocol == SOCKEYE_PROTO_DNS)
 		return dns_message(p, n, total).message;
-	if (protocol == SOCKEYE_PROTO_HTTP2 && http2_preface(p, n))
-		return MSG_REQUEST;
+	if (protocol == SOCKEYE_PROTO_HTTP2)
+		return http2_preface(p, n) ? MSG_REQUEST : http2_headers_kind(p, n);
 	return MSG_UNKNOWN;
 }
 
