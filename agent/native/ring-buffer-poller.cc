@@ -50,11 +50,16 @@ RingBufferPoller* RingBufferPoller::Start(Napi::Env env, int map_fd, const std::
     throw Napi::Error::New(env, "startRingBuffer(" + map_name + "): uv_poll_init failed: " + uv_strerror(err));
   }
   self->poll_->data = self;
-  uv_poll_start(self->poll_, UV_READABLE, &RingBufferPoller::OnReadable);
+  err = uv_poll_start(self->poll_, UV_READABLE, &RingBufferPoller::OnReadable);
+  if (err != 0) {
+    self->Stop();
+    throw Napi::Error::New(env, "startRingBuffer(" + map_name + "): uv_poll_start failed: " + uv_strerror(err));
+  }
   if (flush_interval_ms > 0) {
     self->timer_ = new uv_timer_t;
     uv_timer_init(loop, self->timer_);
     self->timer_->data = self;
+    uv_update_time(loop);  // the loop's cached "now" may be stale after long JS: the first flush would fire at once
     uv_timer_start(self->timer_, &RingBufferPoller::OnTimer, flush_interval_ms, flush_interval_ms);
     uv_unref(reinterpret_cast<uv_handle_t*>(self->timer_));  // the poll handle keeps the loop alive
   }
