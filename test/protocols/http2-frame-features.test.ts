@@ -108,3 +108,26 @@ test('open streams are bounded (oldest ends as timeout, counted) and time out af
   assert.equal(x.sink.counters.http2_timeouts, 4);
   assert.deepEqual(x.sink.txs.slice(2).map((t) => t.error), ['timeout', 'timeout', 'timeout', 'timeout']);
 });
+
+test('header fields beyond maxHeaderCount are skipped and counted; the table stays in step', () => {
+  const x = conversation({ ...defaultEngineOptions, maxHeaderCount: 6 });
+  const many: [string, string][] = Array.from({ length: 20 }, (_, i) => [`x-h${i}`, `v${i}`]);
+  x.c(frame(1, 0x5, 1, x.get('/many', many)));
+  x.c(frame(1, 0x5, 3, x.get('/many', many))); // all references to entries the first block inserted
+  x.s(frame(1, 0x5, 1, x.resp([[':status', '200']])), frame(1, 0x5, 3, x.resp([[':status', '200']])));
+  assert.equal(x.sink.counters.http2_header_fields_skipped, 2);
+  assert.equal(x.sink.counters.http2_hpack_unknown_refs, undefined);
+  assert.deepEqual(x.sink.txs.map((t) => [t.http!.request.path, t.anomalies]), [['/many', ['header_count_limit']], ['/many', ['header_count_limit']]]);
+});
+
+test('a stream whose request headers were undecodable is still recognised as gRPC from the response', () => {
+  const x = conversation();
+  x.c(frame(1, 0x5, 1, Uint8Array.from([0xff, 0x80, 0x01]))); // index far beyond any table: unknown
+  x.s(frame(1, 0x4, 1, x.resp([[':status', '200'], ['content-type', 'application/grpc']])),
+    frame(1, 0x5, 1, x.resp([['grpc-status', '14'], ['grpc-message', 'unavailable']])));
+  const tx = x.sink.txs[0]!;
+  assert.equal(tx.protocol, 'grpc');
+  assert.equal(tx.grpc!.status, 14);
+  assert.equal(tx.grpc!.service, '');
+  assert.ok(tx.anomalies.includes('request_headers_unknown') && tx.anomalies.includes('hpack_unknown_ref'));
+});

@@ -55,6 +55,7 @@ export class Http2Parser implements ConnectionParser {
   private readonly timeoutNs: number;
   private readonly maxStreams: number;
   private readonly maxHeaderBytes: number;
+  private readonly maxHeaderCount: number;
   /** Expected offset of the next DataEvent per direction, to notice unannounced holes. */
   private readonly nextOffset: Record<Direction, number> = { egress: -1, ingress: -1 };
 
@@ -68,6 +69,7 @@ export class Http2Parser implements ConnectionParser {
     this.timeoutNs = opts.requestTimeoutNs;
     this.maxStreams = opts.maxPendingRequests;
     this.maxHeaderBytes = opts.maxHeaderBytes;
+    this.maxHeaderCount = opts.maxHeaderCount;
     if (conn.role === 'client') this.clientDir = 'egress';
     else if (conn.role === 'server') this.clientDir = 'ingress';
     const up = handover?.upgradeRequest;
@@ -265,6 +267,9 @@ export class Http2Parser implements ConnectionParser {
     if (block.push) return; // decoded only to keep the table in step
 
     const h = res.headers;
+    // The whole block was decoded (the table must stay in step); only the first fields are kept.
+    const overLimit = h.length > 2 * this.maxHeaderCount;
+    if (overLimit) { h.length = 2 * this.maxHeaderCount; this.sink.count('http2_header_fields_skipped'); }
     let hasMethod = false;
     let hasStatus = false;
     for (let i = 0; i < h.length; i += 2) {
@@ -275,6 +280,7 @@ export class Http2Parser implements ConnectionParser {
       if (degraded) s.anomalies.add('hpack_degraded');
       if (res.unknownRefs > 0) s.anomalies.add('hpack_unknown_ref');
       if (res.badLiterals > 0) s.anomalies.add('hpack_bad_literal');
+      if (overLimit) s.anomalies.add('header_count_limit');
     };
 
     let s = this.streams.get(block.streamId);

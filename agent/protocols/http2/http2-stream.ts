@@ -63,6 +63,7 @@ export function applyResponseHeaders(s: StreamState, h: string[]): number | unde
     if (name === ':status') { const n = Number(value); if (Number.isInteger(n) && n >= 100 && n <= 999) status = n; }
     else if (name === 'grpc-status') { const n = Number(value); if (Number.isInteger(n) && n >= 0) s.grpcStatus = n; }
     else if (name === 'grpc-message') s.grpcMessage = percentDecode(value);
+    else if (name === 'content-type') s.contentType ??= value; // request's may have been undecodable
   }
   return status;
 }
