@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js';
 import type { CaptureEvent, DataEvent } from '../../agent/capture/capture-events.js';
 import type { Transaction } from '../../agent/protocols/transaction.js';
+import { Http2Parser } from '../../agent/protocols/http2/http2-parser.js';
 import { connInfo, frame, hpackCompressor, loadFixture, toEvents } from './http2-dns-test-helpers.js';
 
 function engineRun(events: CaptureEvent[], tickNs?: number): { txs: Transaction[]; counters: Record<string, number>; engine: ProtocolEngine } {
@@ -63,4 +64,22 @@ test('h2c: HTTP/1.1 Upgrade request, 101, then HTTP/2 answers the request on str
   assert.equal(tx.http!.response!.status, 200);
   assert.equal(tx.responseBytes, headers.length + 9 + 42, 'HEADERS + DATA frames of stream 1');
   assert.ok(tx.anomalies.includes('h2c_upgrade'));
+});
+
+test('h2c hand-over with an unknown role: the client preface tells which side asked', () => {
+  const c = connInfo('unknown');
+  const enc = hpackCompressor();
+  const sink = { txs: [] as Transaction[], emit(tx: Transaction) { this.txs.push(tx); }, count() {} };
+  const parser = new Http2Parser(c, sink, undefined, {
+    to: 'http2', carry: [],
+    upgradeRequest: { request: { method: 'GET', target: '/u', path: '/u', version: '1.1' }, startNs: 1, requestBytes: 100 },
+  });
+  const ev = (direction: 'egress' | 'ingress', bytes: Uint8Array, ts: number): DataEvent => ({
+    kind: 'data', tsNs: ts, connId: 3, fd: 4, process: c.process, tuple: c.tuple, role: 'unknown', protocol: 'http2',
+    direction, syscall: 'x', bytes, totalBytes: bytes.length, offset: 0,
+  });
+  // Seen from the server: the client's preface arrives as ingress, the response leaves as egress.
+  parser.onData(ev('ingress', Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), frame(4, 0, 0, new Uint8Array(0))]), 2));
+  parser.onData(ev('egress', Buffer.concat([frame(4, 0, 0, new Uint8Array(0)), frame(1, 0x5, 1, enc([[':status', '204']]))]), 3));
+  assert.deepEqual(sink.txs.map((t) => [t.streamId, t.http!.request.path, t.http!.response?.status, t.endNs]), [[1, '/u', 204, 3]]);
 });

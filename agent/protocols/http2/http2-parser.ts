@@ -58,6 +58,8 @@ export class Http2Parser implements ConnectionParser {
   private readonly maxHeaderCount: number;
   /** Expected offset of the next DataEvent per direction, to notice unannounced holes. */
   private readonly nextOffset: Record<Direction, number> = { egress: -1, ingress: -1 };
+  /** h2c with an unknown role: stream 1's request direction is a guess until the client preface. */
+  private upgradeDirGuessed = false;
 
   constructor(
     private readonly conn: ConnectionInfo,
@@ -74,6 +76,7 @@ export class Http2Parser implements ConnectionParser {
     else if (conn.role === 'server') this.clientDir = 'ingress';
     const up = handover?.upgradeRequest;
     if (up !== undefined) {
+      this.upgradeDirGuessed = this.clientDir === undefined; // role unknown: the preface will tell
       // h2c (RFC 7540 3.2): the HTTP/1.1 request that asked for the upgrade is answered on stream 1.
       this.streams.set(1, {
         id: 1, reqDir: this.clientDir ?? 'egress', startNs: up.startNs, requestBytes: up.requestBytes,
@@ -131,6 +134,11 @@ export class Http2Parser implements ConnectionParser {
 
   onPreface(dir: Direction): void {
     this.clientDir ??= dir;
+    if (this.upgradeDirGuessed) {
+      this.upgradeDirGuessed = false;
+      const s1 = this.streams.get(1);
+      if (s1 !== undefined) s1.reqDir = dir;
+    }
   }
 
   onDesync(d: DirectionState, reason: string): void {
