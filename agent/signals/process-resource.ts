@@ -41,7 +41,15 @@ export function serviceNameFromEnviron(environ: string): string | undefined {
 /** A sensible service name: the script for interpreters (`node server.js` → `server`), else the executable. */
 export function serviceNameFromCommand(exeName: string, argv: string[]): string {
   if (INTERPRETERS.test(exeName)) {
-    const script = argv.slice(1).find((a) => !a.startsWith('-') && /[./]/.test(a));
+    // The first argument that looks like a script file; `-e CODE`, `-m module` and such are skipped.
+    let script: string | undefined;
+    for (let i = 1; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (/^-(e|p|c|m|r|-eval|-print|-require|-import)$/.test(a)) { i++; continue; }
+      if (a.startsWith('-')) continue;
+      if (/^[\w@.\/-]+$/.test(a) && /[./]/.test(a)) script = a;
+      break;
+    }
     if (script) {
       const b = basename(script).replace(/\.(m?js|cjs|ts|py|rb|pl|php|jar|sh)$/, '');
       if (b && b !== 'index' && b !== 'main') return b;

@@ -12,6 +12,7 @@ import { RedMetrics } from './red-metrics.js';
 import { RouteRegistry } from './route-template.js';
 import { SpanBuilder } from './span-builder.js';
 import { SpanExport } from './span-export.js';
+import { OwnSockets } from './own-sockets.js';
 import type { TxSpan } from './tx-span.js';
 
 export interface SignalPipelineOptions {
@@ -29,6 +30,8 @@ export interface SignalPipelineOptions {
   maxServices?: number;
   linkWaitMs?: number;
   procRoot?: string;
+  /** Drop transactions whose peer is one of this process's own sockets (the agent's export traffic). */
+  excludeOwnPeers?: boolean;
   /** Sees every finished span (tests, debugging). */
   onSpan?: (span: TxSpan) => void;
 }
@@ -42,6 +45,7 @@ export class SignalPipeline {
   private readonly linker: PeerLinker;
   private readonly export?: SpanExport;
   private readonly t: SelfTelemetry;
+  private readonly own?: OwnSockets;
 
   constructor(private readonly opts: SignalPipelineOptions) {
     this.t = opts.telemetry;
@@ -55,6 +59,10 @@ export class SignalPipeline {
         maxExportBatchSize: opts.spanBatchSize, scheduledDelayMillis: opts.spanDelayMs, exportTimeoutMillis: opts.exportTimeoutMs });
     }
     this.linker = new PeerLinker((s) => this.emit(s), opts.linkWaitMs ?? 300);
+    if (opts.excludeOwnPeers) {
+      this.own = new OwnSockets();
+      this.own.refresh();
+    }
     const t = this.t;
     t.register('sockeye_route_overflow_total', 'HTTP paths folded into the overflow route because the service hit its route cap.', 'counter', () => [{ value: this.routes.overflowed }]);
     t.register('sockeye_spans_linked_total', 'Server spans parented to a same-node client span without traceparent.', 'counter', () => [{ value: this.linker.counters.linked }]);
@@ -73,6 +81,10 @@ export class SignalPipeline {
       let c = this.txCounters.get(tx.protocol);
       if (!c) this.txCounters.set(tx.protocol, (c = this.t.counter('sockeye_transactions_total', 'Transactions received from the protocol engine.', { protocol: tx.protocol })));
       c.value++;
+      if (this.own?.isOwnPeer(tx.tuple.remoteAddr, tx.tuple.remotePort)) {
+        this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: 'agent_own_traffic' });
+        return;
+      }
       const who = this.resources.get(tx.process);
       const built = this.builder.build(tx, who);
       if (typeof built === 'string') {

@@ -48,6 +48,8 @@ test('naming rules and environment parsing', () => {
   assert.equal(serviceNameFromCommand('node', ['node', '--enable-source-maps', '/app/dist/server.js']), 'server');
   assert.equal(serviceNameFromCommand('python3.11', ['python3', 'manage.py', 'runserver']), 'manage');
   assert.equal(serviceNameFromCommand('nginx', ['nginx: master process']), 'nginx');
+  assert.equal(serviceNameFromCommand('node', ['node', '-e', "require('http').createServer().listen(1)"]), 'node');
+  assert.equal(serviceNameFromCommand('python3', ['python3', '-m', 'http.server', '8000']), 'python3');
   assert.equal(serviceNameFromEnviron('A=1\0OTEL_RESOURCE_ATTRIBUTES=team=x,service.name=billing\0'), 'billing');
   assert.equal(serviceNameFromEnviron('OTEL_SERVICE_NAME=\0B=2'), undefined);
 });

@@ -1,0 +1,54 @@
+// The agent's own connections. The capture never sees the agent's side of them (it excludes the
+// agent's pid), but the far side may be on this node too — e.g. a collector receiving our OTLP
+// export — and tracing it would feed every export back into the next one. So transactions whose
+// peer is one of our own sockets are dropped (and counted). Our sockets: /proc/self/fd entries
+// `socket:[inode]` matched against /proc/net/tcp{,6} (socket inode → local port).
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+export function readOwnLocalPorts(procRoot = '/proc'): Set<number> {
+  const inodes = new Set<string>();
+  let fds: string[] = [];
+  try { fds = readdirSync(`${procRoot}/self/fd`); } catch { return new Set(); }
+  for (const fd of fds) {
+    try {
+      const l = readlinkSync(`${procRoot}/self/fd/${fd}`);
+      if (l.startsWith('socket:[')) inodes.add(l.slice(8, -1));
+    } catch { /* closed meanwhile */ }
+  }
+  const ports = new Set<number>();
+  for (const table of ['tcp', 'tcp6']) {
+    let text = '';
+    try { text = readFileSync(`${procRoot}/self/net/${table}`, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10 || !inodes.has(cols[9]!)) continue;
+      const local = cols[1]!;
+      ports.add(parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
+    }
+  }
+  return ports;
+}
+
+const LOCAL = /^(127\.|::1$)/;
+
+export class OwnSockets {
+  private ports = new Set<number>();
+  private lastRefresh = 0;
+
+  constructor(private readonly localAddrs: () => ReadonlySet<string> = () => new Set(), private readonly minRefreshMs = 200) {}
+
+  refresh(now = Date.now()): void {
+    this.ports = readOwnLocalPorts();
+    this.lastRefresh = now;
+  }
+
+  /** True when the peer of this connection is one of the agent's own sockets. */
+  isOwnPeer(remoteAddr: string, remotePort: number): boolean {
+    if (!LOCAL.test(remoteAddr) && !this.localAddrs().has(remoteAddr)) return false;
+    if (this.ports.has(remotePort)) return true;
+    const now = Date.now();
+    if (now - this.lastRefresh < this.minRefreshMs) return false;
+    this.refresh(now); // a new connection of ours may have opened since the last look
+    return this.ports.has(remotePort);
+  }
+}
