@@ -3,16 +3,9 @@ import { Buffer } from 'node:buffer';
 
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 
-/** Bytes [start, end) as a latin1 string. Short strings are built directly; long ones natively. */
+/** Bytes [start, end) as a latin1 string (the native slice beats a JS loop at every length measured). */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
-  const n = end - start;
-  if (n <= 0) return '';
-  if (n < 24) {
-    let s = '';
-    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
-    return s;
-  }
-  return latin1Slice.call(bytes, start, end);
+  return end > start ? latin1Slice.call(bytes, start, end) : '';
 }
 
 /** Case-insensitive compare of bytes [start, start+lower.length) with an all-lower-case ASCII name. */
@@ -59,4 +52,14 @@ export function ensureCapacity(buf: Uint8Array, used: number, need: number): Uin
   const next = new Uint8Array(Math.max(need, buf.length * 2, 256));
   next.set(buf.subarray(0, used));
   return next;
+}
+
+const u8IndexOf = Uint8Array.prototype.indexOf;
+
+/**
+ * Index of byte `b` in bytes[from..], or -1. Always the typed-array builtin: capture batches may hand
+ * us Buffers, whose own indexOf is a much slower JS wrapper around a native call.
+ */
+export function indexOfByte(bytes: Uint8Array, b: number, from: number): number {
+  return u8IndexOf.call(bytes, b, from);
 }

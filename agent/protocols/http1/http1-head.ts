@@ -1,7 +1,7 @@
 // Parses one HTTP/1.x message head (start line + header fields) straight from bytes into a reused
 // Http1Head. Only the fields the agent reports or needs for framing are turned into strings;
 // credentials (Authorization, Cookie, ...) are recorded by name only, never by value.
-import { containsLower, equalsLower, latin1, parseDecimal } from '../common/byte-text.js';
+import { containsLower, equalsLower, indexOfByte, latin1, parseDecimal } from '../common/byte-text.js';
 
 const CR = 13, LF = 10, SP = 32, HT = 9, COLON = 58;
 
@@ -55,7 +55,7 @@ export class Http1Head {
 
 /** Index just past the LF of the line starting at `start`, or -1 when the line is not complete in [start, end). */
 export function lineEnd(bytes: Uint8Array, start: number, end: number): number {
-  const i = bytes.indexOf(LF, start);
+  const i = indexOfByte(bytes, LF, start);
   return i < 0 || i >= end ? -1 : i + 1;
 }
 
@@ -66,7 +66,7 @@ export function lineEnd(bytes: Uint8Array, start: number, end: number): number {
 export function findHeadEnd(bytes: Uint8Array, start: number, end: number, from = start): number {
   let i = Math.max(start, from);
   for (;;) {
-    const lf = bytes.indexOf(LF, i);
+    const lf = indexOfByte(bytes, LF, i);
     if (lf < 0 || lf >= end) return -1;
     // An empty line: LF LF, or LF CR LF.
     const n = lf + 1;
@@ -169,14 +169,14 @@ function addSensitive(head: Http1Head, name: string): void {
 export function parseHeaderFields(bytes: Uint8Array, start: number, end: number, head: Http1Head, maxHeaders: number): void {
   let pos = start;
   while (pos < end) {
-    const lf = bytes.indexOf(LF, pos);
+    const lf = indexOfByte(bytes, LF, pos);
     if (lf < 0 || lf >= end) { head.degraded = true; return; } // cut mid-line
     const ce = contentEnd(bytes, pos, lf + 1);
     if (ce === pos) return; // the empty line: end of head
     const first = bytes[pos]!;
     if (first === SP || first === HT) { pos = lf + 1; continue; } // obsolete line folding: ignored
     if (++head.headerCount > maxHeaders) { head.degraded = true; return; }
-    const colon = bytes.indexOf(COLON, pos);
+    const colon = indexOfByte(bytes, COLON, pos);
     if (colon < 0 || colon >= ce) { pos = lf + 1; continue; } // not a field: skipped
     let vs = colon + 1;
     while (vs < ce && (bytes[vs] === SP || bytes[vs] === HT)) vs++;
@@ -246,7 +246,7 @@ export const HEAD_INVALID = -2;
  */
 export function parseHead(bytes: Uint8Array, start: number, end: number, head: Http1Head, maxHeaders: number, partial: boolean): number {
   head.reset();
-  const lf = bytes.indexOf(LF, start);
+  const lf = indexOfByte(bytes, LF, start);
   if (lf < 0 || lf >= end) {
     if (!partial) return HEAD_INCOMPLETE;
     if (!parseStartLine(bytes, start, end, head)) return HEAD_INVALID;

@@ -3,7 +3,7 @@
 // the true byte counts, so uncaptured body bytes cost nothing. Lost bytes that break framing move it
 // to RESYNC, which waits for the next message start. The owner pairs and reports.
 import type { DataEvent, Direction } from '../../capture/capture-events.js';
-import { ensureCapacity, hexDigit } from '../common/byte-text.js';
+import { ensureCapacity, hexDigit, indexOfByte } from '../common/byte-text.js';
 import { findHeadEnd, HEAD_INVALID, Http1Head, lineEnd, looksLikeRequestStart, looksLikeResponseStart, parseHead, parseStartLine } from './http1-head.js';
 
 export const enum Body { None, Length, Chunked, UntilClose, Stop, Reject, Unframed }
@@ -349,7 +349,7 @@ export class Http1Stream {
     if (this.startsHere(bytes, pos, cap, true)) return pos;
     let i = pos;
     for (;;) {
-      const lf = bytes.indexOf(LF, i);
+      const lf = indexOfByte(bytes, LF, i);
       if (lf < 0 || lf + 1 >= cap) return -1;
       i = lf + 1;
       if (this.startsHere(bytes, i, cap, false)) return i;
