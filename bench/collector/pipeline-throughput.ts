@@ -3,7 +3,8 @@
 // process (`sockeye collector`, as deployed); its CPU time comes from /proc/<pid>/stat, so the load
 // generator and the sink in this process do not count. Also: our OTLP codec against the
 // OpenTelemetry JS serializer. Loopback only; bounded in spans and time.
-//   node dist/bench/collector/pipeline-throughput.js [--spans N]
+//   node dist/bench/collector/pipeline-throughput.js [--spans N] [--rounds R] [--only I]
+// Batches are 1024 spans as in processor-config/collector.yaml (SOCKEYE_BENCH_BATCH_SIZE overrides).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -62,7 +63,7 @@ async function runScenario(sc: Scenario, sinkPort: number, sinkSpans: () => numb
   writeFileSync(file, `
 receivers: { otlp: { protocols: { grpc: { endpoint: "127.0.0.1:${grpcPort}", max_recv_msg_size_mib: 16 } } } }
 processors:
-  batch: { send_batch_size: 8192, timeout: 200ms }
+  batch: { send_batch_size: ${process.env.SOCKEYE_BENCH_BATCH_SIZE ?? 1024}, timeout: 200ms }
   memory_limiter: { limit_percentage: 80, spike_limit_percentage: 20 }
 connectors: { servicegraph: { metrics_flush_interval: 1s, store: { max_items: 100000 } } }
 exporters:
@@ -76,7 +77,9 @@ ${usesSg ? '    metrics: { receivers: [servicegraph], exporters: [prometheus] }'
 `);
   // SOCKEYE_BENCH_PROFILE=DIR writes a V8 CPU profile of each collector run there.
   const prof = process.env.SOCKEYE_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SOCKEYE_BENCH_PROFILE}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...prof, bin, 'collector', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // SOCKEYE_BENCH_NODE_FLAGS: extra V8/Node flags for the collector process (e.g. GC tuning trials).
+  const flags = (process.env.SOCKEYE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...flags, ...prof, bin, 'collector', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const target = `127.0.0.1:${grpcPort}`;
     // Warm-up (JIT, connections), then the measured run.
