@@ -47,7 +47,7 @@ test('a NEW event and a DELETE event decode to original and reply tuples', () =>
 
 test('damaged messages are reported as malformed and later ones in the datagram are not lost', () => {
   const good = dnat(0);
-  const cut = good.subarray(0, good.length - 12);
+  const cut = Buffer.from(good.subarray(0, good.length - 12));
   cut.writeUInt32LE(cut.length, 0); // a consistent header around a truncated attribute
   const out = decodeDatagram(Buffer.concat([cut, Buffer.alloc((4 - (cut.length % 4)) % 4), good]));
   assert.equal(out[0]!.type, 'malformed');
