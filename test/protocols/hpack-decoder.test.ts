@@ -47,7 +47,10 @@ const headerName = fc.oneof(
   fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/),
 );
 const headerValue = fc.oneof(fc.constantFrom('', 'GET', '/', 'application/grpc', 'gzip, deflate'), fc.string({ maxLength: 60 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x')));
-const headerList = fc.array(fc.tuple(headerName, headerValue), { minLength: 1, maxLength: 12 });
+// hpack.js's encoder looks values up in plain objects: a name or value such as 'toString' makes it
+// emit an index that does not exist (its own decoder rejects it too), so the oracle avoids them.
+const inPrototype = (s: string): boolean => s in Object.prototype;
+const headerList = fc.array(fc.tuple(headerName, headerValue).filter(([n, v]) => !inPrototype(n) && !inPrototype(v)), { minLength: 1, maxLength: 12 });
 
 test('decodes sequences of blocks from hpack.js (dynamic table, eviction) exactly', () => {
   fc.assert(fc.property(fc.array(headerList, { minLength: 1, maxLength: 8 }), fc.constantFrom(256, 4096), (blocks, tableSize) => {
