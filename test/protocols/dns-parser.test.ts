@@ -2,6 +2,7 @@
 // unconnected UDP socket and lossy capture produce.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { DnsParser } from '../../agent/protocols/dns/dns-parser.js';
 import type { DataEvent } from '../../agent/capture/capture-events.js';
 import { CollectingSink, connInfo, gapFor, loadFixture, rechunk, require, run, splitEvent, summary, toEvents } from './http2-dns-test-helpers.js';
@@ -147,4 +148,47 @@ test('TCP: bytes lost inside a message skip it by count; lost across a length pr
   assert.ok(sink2.counters.dns_desyncs! >= 1);
   const names = sink2.txs.map((t) => [t.dns!.qname, t.error ?? 'ok']);
   assert.deepEqual(names, [['missing.sockeye.test', 'ok'], ['web.sockeye.test', 'connection_closed']]);
+});
+
+test('property: random DNS-over-TCP exchanges, random segmentation and loss → correct pairs or counted anomalies, never a wrong pair', () => {
+  const label = fc.stringMatching(/^[a-z][a-z0-9]{0,9}$/);
+  const exchange = fc.record({ name: fc.array(label, { minLength: 1, maxLength: 3 }).map((l) => `${l.join('.')}.test`), last: fc.nat(255), answered: fc.boolean() });
+  fc.assert(fc.property(fc.array(exchange, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(400), { maxLength: 8 }),
+    fc.array(fc.record({ at: fc.nat(), kind: fc.constantFrom('gap', 'cap', 'none') }), { maxLength: 3 }), (xs, cuts, losses) => {
+      const truth = new Map<string, string>();
+      const q: Buffer[] = [], a: Buffer[] = [];
+      xs.forEach((x, i) => {
+        const id = i + 1; // distinct ids: pairing must not depend on luck
+        truth.set(`${id}`, `${x.name}=198.18.1.${x.last}`);
+        q.push(dnsPacket.streamEncode({ id, type: 'query', questions: [{ name: x.name, type: 'A' }] }));
+        if (x.answered) a.push(dnsPacket.streamEncode({ id, type: 'response', questions: [{ name: x.name, type: 'A' }], answers: [{ type: 'A', name: x.name, ttl: 1, data: `198.18.1.${x.last}` }] }));
+      });
+      const segment = (buf: Buffer, direction: 'egress' | 'ingress', ts: number): DataEvent[] => {
+        const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((x, y) => x - y).filter((p) => p > 0 && p < buf.length);
+        const edges = [0, ...points, buf.length];
+        const c = connInfo('client', 'tcp');
+        return edges.slice(1).map((end, k) => ({ kind: 'data', tsNs: ts + k, connId: 7, fd: 5, process: c.process, tuple: c.tuple, role: 'client', protocol: 'dns',
+          direction, syscall: 'x', bytes: buf.subarray(edges[k]!, end), totalBytes: end - edges[k]!, offset: edges[k]! }) as DataEvent);
+      };
+      const events: (DataEvent | ReturnType<typeof gapFor>)[] = [...segment(Buffer.concat(q), 'egress', 1000), ...(a.length ? segment(Buffer.concat(a), 'ingress', 5000) : [])];
+      let lossy = false;
+      for (const l of losses) {
+        const i = l.at % events.length;
+        const e = events[i]!;
+        if (e.kind !== 'data' || l.kind === 'none') continue;
+        lossy = true;
+        events[i] = l.kind === 'gap' ? gapFor(e, e.totalBytes) : { ...e, bytes: e.bytes.subarray(0, e.bytes.length >> 1) };
+      }
+      const sink = new CollectingSink();
+      const p = new DnsParser(connInfo('client', 'tcp'), sink);
+      run(p, sink, events, true);
+      for (const tx of sink.txs) {
+        if (tx.error !== undefined || tx.dns!.answers === undefined || tx.dns!.answers.length === 0) continue;
+        assert.equal(`${tx.dns!.qname}=${tx.dns!.answers[0]!.data}`, truth.get(`${tx.dns!.id}`), 'answer paired with its own query');
+      }
+      if (!lossy) {
+        assert.equal(sink.txs.filter((t) => t.error === undefined).length, a.length);
+        assert.equal(sink.txs.length, xs.length, 'every query ends: answered or connection_closed');
+      }
+    }), { numRuns: 300 });
 });
