@@ -417,11 +417,17 @@ int sockeye_enter_close(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/* TCP sockets that end without close() (process exit, kill): release state, report the close. */
+/* TCP sockets that end without close() (process exit, kill): release state, report the close.
+ * A socket still held by a file is left alone: unread data may follow (TCP_CLOSE is reached when the
+ * FINs are exchanged, not when the owner has read everything), and its close() reports it. */
 SEC("tracepoint/sock/inet_sock_set_state")
 int sockeye_sock_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	if (ctx->newstate != TCP_CLOSE)
+		return 0;
+	struct sock *sk = (struct sock *)ctx->skaddr;
+	struct socket *owner = BPF_CORE_READ(sk, sk_socket);
+	if (owner && BPF_CORE_READ(owner, file))
 		return 0;
 	__u64 key = (__u64)ctx->skaddr;
 	struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
