@@ -155,3 +155,59 @@ test('garbage, then valid frames at a syscall boundary: resynchronised and count
     for (const tx of s.txs) assert.equal(typeof tx.streamId, 'number');
   }), { numRuns: 500 });
 });
+
+test('property: random valid exchanges (interleaved streams, gRPC or not), random syscall splits and loss', () => {
+  const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+  const streamSpec = fc.record({
+    path: fc.stringMatching(/^\/[a-z]{1,8}(\/[a-z0-9]{1,6})?$/), grpc: fc.boolean(), status: fc.constantFrom(200, 201, 404, 500, 503),
+    grpcStatus: fc.nat(16), body: fc.nat(3000), ua: fc.constantFrom('curl/8', 'grpc-node-js/1.14.7', 'okhttp/4'),
+  });
+  fc.assert(fc.property(fc.array(streamSpec, { minLength: 1, maxLength: 10 }), fc.array(fc.nat(), { maxLength: 12 }),
+    fc.array(fc.record({ at: fc.nat(), kind: fc.constantFrom('gap', 'cap') }), { maxLength: 2 }), (specs, cuts, losses) => {
+      const reqEnc = hpackCompressor();
+      const respEnc = hpackCompressor();
+      const c2s: Uint8Array[] = [preface, frame(4, 0, 0, new Uint8Array(0))];
+      const s2c: Uint8Array[] = [frame(4, 0, 0, new Uint8Array(0))];
+      const truthMap = new Map<number, Transaction>();
+      specs.forEach((s, i) => {
+        const sid = 2 * i + 1;
+        const ct = s.grpc ? 'application/grpc' : 'application/json';
+        c2s.push(frame(1, 0x4, sid, reqEnc([[':method', 'POST'], [':scheme', 'http'], [':path', s.path], [':authority', 'svc'], ['content-type', ct], ['user-agent', s.ua]])),
+          frame(0, 0x1, sid, new Uint8Array(s.body % 1000)));
+      });
+      // Responses in reverse order: pairing must come from stream ids, not order.
+      [...specs].reverse().forEach((s, r) => {
+        const i = specs.length - 1 - r;
+        const sid = 2 * i + 1;
+        const status = s.grpc ? 200 : s.status;
+        s2c.push(frame(1, 0x4, sid, respEnc([[':status', String(status)]])));
+        for (let left = s.body; left > 0; left -= 16384) s2c.push(frame(0, 0, sid, new Uint8Array(Math.min(left, 16384))));
+        s2c.push(s.grpc ? frame(1, 0x5, sid, respEnc([['grpc-status', String(s.grpcStatus)]])) : frame(0, 0x1, sid, new Uint8Array(0)));
+        truthMap.set(sid, { http: { request: { method: 'POST', path: s.path }, response: { status } }, grpc: s.grpc ? { status: s.grpcStatus } : undefined } as unknown as Transaction);
+      });
+      const toEventsSplit = (parts: Uint8Array[], direction: 'egress' | 'ingress', ts: number): DataEvent[] => {
+        const buf = Buffer.concat(parts);
+        const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].filter((p) => p > 0 && p < buf.length).sort((a, b) => a - b);
+        const edges = [0, ...points, buf.length];
+        const info = connInfo('client');
+        return edges.slice(1).map((end, k) => ({ kind: 'data', tsNs: ts + k, connId: info.connId, fd: 3, process: info.process, tuple: info.tuple, role: 'client',
+          protocol: 'http2', direction, syscall: 'x', bytes: buf.subarray(edges[k]!, end), totalBytes: end - edges[k]!, offset: edges[k]! }) as DataEvent);
+      };
+      const events: CaptureEvent[] = [...toEventsSplit(c2s, 'egress', 1000), ...toEventsSplit(s2c, 'ingress', 100000)];
+      let lossy = false;
+      for (const l of losses) {
+        const i = l.at % events.length;
+        const e = events[i]!;
+        if (e.kind !== 'data') continue;
+        lossy = true;
+        events[i] = l.kind === 'gap' ? gapFor(e, e.totalBytes) : { ...e, bytes: e.bytes.subarray(0, e.bytes.length >> 1) };
+      }
+      const sink = parse(events);
+      assertConsistent(sink.txs, truthMap, 'generated');
+      if (!lossy) {
+        assert.equal(sink.txs.length, specs.length);
+        assert.ok(sink.txs.every((t) => t.error === undefined && t.anomalies.length === 0));
+        assert.ok(sink.txs.every((t) => (t.protocol === 'grpc') === specs[(t.streamId! - 1) / 2]!.grpc));
+      }
+    }), { numRuns: 300 });
+});
