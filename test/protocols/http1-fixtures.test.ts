@@ -10,6 +10,7 @@ import type { Transaction } from '../../agent/protocols/transaction.js';
 import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js';
 import { ParserRegistry } from '../../agent/protocols/engine/parser-registry.js';
 import { createHttp1Parser } from '../../agent/protocols/http1/http1-connection-parser.js';
+import { builtinParsers } from '../../agent/protocols/engine/builtin-parsers.js';
 import { EventScript } from './engine-event-script.js';
 
 interface Fixture { description: string; expect: { method: string; target: string; status: number; upgrade?: string }[]; chunks: { dir: Direction; data: string }[] }
@@ -96,3 +97,21 @@ for (const f of fixtures) {
     });
   });
 }
+
+test('curl-h2c-upgrade.json through the built-in parsers: the upgraded request is answered on HTTP/2 stream 1', (t) => {
+  const registry = builtinParsers();
+  if (registry.get('http2') === undefined) { t.skip('no HTTP/2 parser registered'); return; }
+  const f = fixtures.find((x) => x.name === 'curl-h2c-upgrade.json')!;
+  for (const role of ['client', 'server', 'unknown'] as const) {
+    const s = new EventScript(1, role);
+    for (const c of chunksOf(f)) s.data(role === 'server' ? (c.dir === 'egress' ? 'ingress' : 'egress') : c.dir, c.bytes);
+    s.close();
+    const txs: Transaction[] = [];
+    const engine = new ProtocolEngine(undefined, (tx) => txs.push(tx), registry);
+    engine.push(s.events);
+    assert.deepEqual(txs.map((x) => [x.protocol, x.streamId, x.http?.request.path, x.http?.response?.status, x.error, x.role]),
+      [['http2', 1, '/h2', 200, undefined, role === 'server' ? 'server' : 'client']], role);
+    assert.equal(engine.counters().engine_switch_to_http2, 1);
+    assert.equal(engine.counters().engine_verdict_disagreements, undefined);
+  }
+});

@@ -20,8 +20,10 @@ class Connection implements SwitchingParserSink {
   pendingSwitch: ProtocolSwitch | undefined = undefined;
   /** Set while the connection is being evicted: its last transactions say so. */
   evicting = false;
+  /** A parser handed the connection over: the kernel's verdict no longer names our parser. */
+  switched = false;
 
-  constructor(readonly info: ConnectionInfo, private readonly engine: ProtocolEngine) {}
+  constructor(public info: ConnectionInfo, private readonly engine: ProtocolEngine) {}
 
   emit(tx: Transaction): void {
     if (this.evicting) tx.anomalies.push('evicted');
@@ -189,7 +191,7 @@ export class ProtocolEngine {
       }
       return;
     }
-    if (ev.protocol !== conn.mode && ev.protocol !== 'unknown' && conn.mode !== 'opaque') this.stats.add('engine_verdict_disagreements');
+    if (ev.protocol !== conn.mode && ev.protocol !== 'unknown' && !conn.switched) this.stats.add('engine_verdict_disagreements');
     try {
       parser.onData(ev);
     } catch {
@@ -262,6 +264,9 @@ export class ProtocolEngine {
     this.stats.add(`engine_switch_to_${sw.to}`);
     conn.parser = undefined;
     conn.mode = 'opaque';
+    conn.switched = true;
+    // The old parser may have learnt the role the kernel could not tell.
+    if (conn.info.role === 'unknown' && sw.inferredRole !== undefined) conn.info = { ...conn.info, role: sw.inferredRole };
     if (sw.to === 'opaque') {
       for (const c of sw.carry) this.stats.add('engine_opaque_bytes', c.totalBytes);
       return;
