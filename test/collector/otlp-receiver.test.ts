@@ -14,7 +14,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { startCollector, receiverPorts, captured, sdkClientServerSpans, waitFor } from './helpers/collector-harness.js';
 import {
   bytesToHex, countSpans, countDataPoints, encodeTraceRequest, decodeExportResponse, decodeRpcStatus,
-  traceServiceDefinition, hexToBytes, int64ToNumber, type Traces, type Metrics,
+  traceServiceDefinition, hexToBytes, int64ToNumber, encodeLogsRequest, decodeLogsRequestJson, type Traces, type Metrics, type Logs,
 } from '../../otel-collector/pdata/index.js';
 import type { Service } from '../../otel-collector/service/service.js';
 
@@ -208,4 +208,36 @@ test('memory_limiter below its limit passes data through', async () => {
   assert.equal(r.code, ExportResultCode.SUCCESS);
   await waitFor(() => receivedSpanIds('capture/t').size === 10, 2000, 'spans');
   assert.equal(countSpans(captured.get('capture/t')![0]!.data as Traces), 10);
+});
+
+test('logs: OTLP/HTTP JSON and OTLP/gRPC log records reach a logs pipeline', async () => {
+  const svc = await startCollector(`
+receivers: { otlp: { protocols: { grpc: { endpoint: "127.0.0.1:0" }, http: { endpoint: "127.0.0.1:0" } } } }
+exporters: { capture/logs: }
+service: { pipelines: { logs: { receivers: [otlp], exporters: [capture/logs] } } }
+`);
+  services.push(svc);
+  const ports = receiverPorts(svc);
+  const body = { resourceLogs: [{ scopeLogs: [{ logRecords: [
+    { timeUnixNano: '1700000000000000000', severityNumber: 9, severityText: 'INFO', body: { stringValue: 'conntrack: 198.18.0.10:80 -> 198.18.1.5:8080' },
+      attributes: [{ key: 'sockeye.nat', value: { boolValue: true } }], traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174' },
+  ] }] }] };
+  const res = await fetch(`http://127.0.0.1:${ports.http}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200);
+  const grpcRes = await new Promise<grpc.ServiceError | null>((resolve) => {
+    const client = new grpc.Client(`127.0.0.1:${ports.grpc}`, grpc.credentials.createInsecure());
+    const decoded = decodeLogsRequestJson(JSON.stringify(body));
+    assert.ok(decoded.ok);
+    const req = encodeLogsRequest(decoded.value);
+    client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (b: Buffer) => b, (b: Buffer) => b, Buffer.from(req), (e) => { client.close(); resolve(e); });
+  });
+  assert.equal(grpcRes, null);
+  const got = captured.get('capture/logs')!;
+  assert.equal(got.length, 2);
+  for (const c of got) {
+    const rec = (c.data as Logs).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
+    assert.equal(rec.body?.stringValue, 'conntrack: 198.18.0.10:80 -> 198.18.1.5:8080');
+    assert.equal(bytesToHex(rec.traceId), '5b8efff798038103d269b633813fc60c');
+    assert.equal(rec.attributes[0]!.value!.boolValue, true);
+  }
 });
