@@ -1,0 +1,82 @@
+// processor `nat`: a CLIENT span whose agent saw its connection DNATed (a Service VIP translated to
+// a backend by kube-proxy) carries the post-NAT destination as sockeye.nat.peer.address/.port. This
+// processor names that backend as the span's peer (pod keys under sockeye.peer.) while keeping the
+// Service the client dialed (sockeye.peer.k8s.service.name, from the VIP in server.address /
+// network.peer.address, which stay as they were). Spans without the NAT keys pass unchanged — that
+// includes Cilium socket-LB, where the socket already shows the pod IP.
+import { object, type Infer } from '../../component/config-schema.js';
+import { consumeFn, consumerOf } from '../../component/consumer.js';
+import type { ProcessorFactory } from '../../component/factory.js';
+import type { Traces } from '../../pdata/types.js';
+import { acquireK8sCache, releaseK8sCache, type K8sCache } from '../../k8s/k8s-cache.js';
+import { cacheOptions, k8sConnectionFields } from '../../k8s/k8s-connection-config.js';
+import { getString, isIp, normalizeIp, setString } from '../../k8s/span-attributes.js';
+import { PEER_KIND, PEER_PREFIX, writePodPeer, writeServicePeer } from '../../k8s/peer-resolver.js';
+import type { K8sIndexes } from '../../k8s/k8s-indexes.js';
+import type { Counter } from '../../component/self-telemetry.js';
+
+export const NAT_PEER_ADDRESS = 'sockeye.nat.peer.address';
+export const NAT_PEER_PORT = 'sockeye.nat.peer.port';
+
+const config = object({ ...k8sConnectionFields });
+export type NatConfig = Infer<typeof config>;
+
+/** Resolves NATed spans in place; returns how many spans carried a translation. */
+export function resolveNat(ix: K8sIndexes, data: Traces, counter?: Counter, labels: Record<string, string> = {}): number {
+  let n = 0;
+  for (const rs of data.resourceSpans) {
+    for (const ss of rs.scopeSpans) {
+      for (const span of ss.spans) {
+        const a = span.attributes;
+        const raw = getString(a, NAT_PEER_ADDRESS);
+        if (raw === undefined) continue;
+        n++;
+        if (!isIp(raw)) { counter?.add(1, { ...labels, result: 'bad_address' }); continue; }
+        const backend = normalizeIp(raw);
+        // The Service identity comes from the address the client dialed.
+        const dialed = [getString(a, 'server.address'), getString(a, 'network.peer.address')].find((x) => x && isIp(x));
+        const svc = dialed ? ix.serviceForIp(normalizeIp(dialed)) : undefined;
+        if (svc) writeServicePeer(a, svc.metadata.name, svc.metadata.namespace);
+        const pod = ix.podForIp(backend);
+        if (pod) {
+          writePodPeer(a, ix.identity(pod));
+          setString(a, PEER_KIND, 'pod');
+          counter?.add(1, { ...labels, result: 'pod' });
+          continue;
+        }
+        const node = ix.nodeForIp(backend);
+        if (node) {
+          setString(a, `${PEER_PREFIX}k8s.node.name`, node);
+          setString(a, PEER_KIND, 'node');
+          counter?.add(1, { ...labels, result: 'node' });
+        } else {
+          setString(a, PEER_KIND, 'external');
+          counter?.add(1, { ...labels, result: 'unknown_backend' });
+        }
+      }
+    }
+  }
+  return n;
+}
+
+export const natProcessorFactory: ProcessorFactory<NatConfig> = {
+  type: 'nat',
+  kind: 'processor',
+  signals: ['traces'],
+  mutatesData: true,
+  config,
+  create(s, cfg, signal, next) {
+    const send = consumeFn(next, signal)!;
+    let cache: K8sCache | undefined;
+    const counter = s.telemetry.counter('nat_resolutions', 'Spans with a conntrack translation, by what the backend address resolved to.');
+    const labels = { processor: s.id.toString() };
+    return {
+      ...consumerOf(signal, async (d) => {
+        if (cache) resolveNat(cache.indexes, d as Traces, counter, labels);
+        return send(d);
+      }),
+      async start() { cache = await acquireK8sCache(cacheOptions(cfg, s.logger), cfg.wait_for_sync); },
+      async shutdown() { if (cache) await releaseK8sCache(cache); cache = undefined; },
+    };
+  },
+};
