@@ -4,6 +4,8 @@ import type { AnyFactory } from './component/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/otlp-receiver.js';
 import { batchProcessorFactory } from './processors/batch/batch-processor.js';
 import { memoryLimiterProcessorFactory } from './processors/memory-limiter/memory-limiter-processor.js';
+import { k8sAttributesProcessorFactory } from './processors/k8s-attributes/k8s-attributes-processor.js';
+import { natProcessorFactory } from './processors/nat/nat-processor.js';
 import { servicegraphConnectorFactory } from './connectors/servicegraph/servicegraph-connector.js';
 import { otlpGrpcExporterFactory } from './exporters/otlp-grpc/otlp-grpc-exporter.js';
 import { otlpHttpExporterFactory } from './exporters/otlp-http/otlp-http-exporter.js';
@@ -17,6 +19,8 @@ export const builtinFactories: AnyFactory[] = [
   // processors
   memoryLimiterProcessorFactory,
   batchProcessorFactory,
+  k8sAttributesProcessorFactory,
+  natProcessorFactory,
   // connectors
   servicegraphConnectorFactory,
   // exporters
