@@ -7,6 +7,7 @@ import { ProtocolEngine } from '../protocols/engine/protocol-engine.js';
 import { createBootClock } from '../signals/boot-clock.js';
 import { createMetricExporter, createSpanExporter } from '../signals/otlp-exporters.js';
 import { SignalPipeline } from '../signals/signal-pipeline.js';
+import { exportPorts } from '../signals/own-sockets.js';
 import { SelfTelemetry } from '../telemetry/self-telemetry.js';
 import { TelemetryServer } from '../telemetry/telemetry-server.js';
 import { LiveView, renderLiveView } from './live-view.js';
@@ -94,7 +95,7 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     metricExportIntervalMs: cfg.export.metricIntervalMs, exportTimeoutMs: cfg.export.timeoutMs,
     spanQueueSize: cfg.export.spanQueueSize, spanBatchSize: cfg.export.spanBatchSize, spanDelayMs: cfg.export.spanDelayMs,
     maxRoutesPerService: cfg.signals.maxRoutesPerService, maxServices: cfg.signals.maxServices, linkWaitMs: cfg.signals.linkWaitMs,
-    excludeOwnPeers: cfg.capture.excludeSelf,
+    excludeOwnPeers: cfg.capture.excludeSelf, exportPorts: exportPorts(cfg.export.endpoint),
   });
   const engine = new ProtocolEngine({ requestTimeoutNs: cfg.engine.requestTimeoutMs * 1e6, maxConnections: cfg.engine.maxConnections },
     (tx) => pipeline.onTransaction(tx));
@@ -115,7 +116,12 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
   for (const a of capture.attachments) log(a.attached ? `attached ${a.program} (${a.section})` : `NOT attached ${a.program} (${a.section}): ${a.error ?? 'unknown reason'}`);
   if (attached.length === 0) log('no capture program attached: no traffic will be seen');
 
-  capture.onEvents((events) => engine.push(events));
+  capture.onEvents((events) => {
+    // Identify processes while they live: short-lived clients (curl, dig) are often gone by the
+    // time their transaction completes. A cache hit is one Map lookup.
+    for (let i = 0; i < events.length; i++) pipeline.resources.get(events[i]!.process);
+    engine.push(events);
+  });
   const housekeeping = setInterval(() => {
     engine.tick(Date.now() * 1e6 - clock.bootEpochNs);
     pipeline.tick();

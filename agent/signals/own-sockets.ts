@@ -31,24 +31,48 @@ export function readOwnLocalPorts(procRoot = '/proc'): Set<number> {
 
 const LOCAL = /^(127\.|::1$)/;
 
+/**
+ * Answers "is this connection's peer one of our sockets?". Looking costs a /proc scan, so it is
+ * rationed: a miss on a connection to one of our export endpoints' ports (the only way our
+ * traffic can come back to us) always looks again (at most every 2 ms); any other miss at most
+ * once per `otherRefreshMs`.
+ */
 export class OwnSockets {
   private ports = new Set<number>();
   private lastRefresh = 0;
 
-  constructor(private readonly localAddrs: () => ReadonlySet<string> = () => new Set(), private readonly minRefreshMs = 200) {}
+  constructor(
+    private readonly exportPorts: ReadonlySet<number> = new Set(),
+    private readonly localAddrs: () => ReadonlySet<string> = () => new Set(),
+    private readonly otherRefreshMs = 1000,
+  ) {}
 
   refresh(now = Date.now()): void {
     this.ports = readOwnLocalPorts();
     this.lastRefresh = now;
   }
 
-  /** True when the peer of this connection is one of the agent's own sockets. */
-  isOwnPeer(remoteAddr: string, remotePort: number): boolean {
+  /** True when the peer (remote end) of a connection whose local port is `localPort` is one of our sockets. */
+  isOwnPeer(remoteAddr: string, remotePort: number, localPort: number): boolean {
     if (!LOCAL.test(remoteAddr) && !this.localAddrs().has(remoteAddr)) return false;
     if (this.ports.has(remotePort)) return true;
     const now = Date.now();
-    if (now - this.lastRefresh < this.minRefreshMs) return false;
+    const wait = this.exportPorts.has(localPort) ? 2 : this.otherRefreshMs;
+    if (now - this.lastRefresh < wait) return false;
     this.refresh(now); // a new connection of ours may have opened since the last look
     return this.ports.has(remotePort);
   }
+}
+
+/** Ports our OTLP export may connect to: the configured endpoint, the OTEL_* ones, the defaults. */
+export function exportPorts(endpoint: string | undefined, env: NodeJS.ProcessEnv = process.env): Set<number> {
+  const ports = new Set<number>([4317, 4318]);
+  for (const url of [endpoint, env.OTEL_EXPORTER_OTLP_ENDPOINT, env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT]) {
+    if (!url) continue;
+    try {
+      const u = new URL(url);
+      ports.add(Number(u.port || (u.protocol === 'https:' ? 443 : 80)));
+    } catch { /* the exporter reports bad URLs */ }
+  }
+  return ports;
 }

@@ -97,6 +97,11 @@ export class ProcessResources {
     if (hit && hit.expires > now) return hit.id;
     if (this.cache.size >= this.maxEntries) { this.cache.clear(); this.interned.clear(); } // rare; cheaper than LRU
     const fresh = this.detect(proc);
+    if (hit && fresh === undefined) { // gone since we identified it: keep what we knew
+      hit.expires = now + this.ttlMs;
+      return hit.id;
+    }
+    if (fresh === undefined) return this.fallback(proc, now);
     const key = JSON.stringify(fresh.attributes);
     let id = this.interned.get(key);
     if (!id) this.interned.set(key, (id = fresh));
@@ -108,7 +113,19 @@ export class ProcessResources {
     this.cache.delete(pid);
   }
 
-  private detect(proc: ProcessInfo): ProcessIdentity {
+  /** Named from the kernel's comm when /proc has nothing (process gone or not permitted); counted. */
+  private fallback(proc: ProcessInfo, now: number): ProcessIdentity {
+    this.unreadable++;
+    const attributes: Attributes = { 'service.name': proc.comm, 'process.pid': proc.pid, 'process.executable.name': proc.comm,
+      'host.name': this.host, 'telemetry.sdk.name': 'sockeye', 'telemetry.sdk.language': 'nodejs' };
+    const key = JSON.stringify(attributes);
+    let id = this.interned.get(key);
+    if (!id) this.interned.set(key, (id = { pid: proc.pid, serviceName: proc.comm, attributes, resource: resourceFromAttributes(attributes, { schemaUrl: SCHEMA_URL }) }));
+    this.cache.set(proc.pid, { expires: now + this.ttlMs, id });
+    return id;
+  }
+
+  private detect(proc: ProcessInfo): ProcessIdentity | undefined {
     const dir = `${this.procRoot}/${proc.pid}`;
     let exeName = proc.comm;
     let exePath: string | undefined;
@@ -118,8 +135,8 @@ export class ProcessResources {
     } catch { /* gone or not permitted */ }
     const cmdline = readText(`${dir}/cmdline`);
     const argv = cmdline ? cmdline.split('\0').filter((a) => a !== '') : [];
+    if (cmdline === undefined) return undefined;
     const environ = readText(`${dir}/environ`);
-    if (cmdline === undefined) this.unreadable++;
     const serviceName = (environ && serviceNameFromEnviron(environ)) || serviceNameFromCommand(exeName, argv);
     const cg = idsFromCgroup(readText(`${dir}/cgroup`) ?? '');
     const attributes: Attributes = {

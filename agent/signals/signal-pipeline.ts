@@ -32,6 +32,8 @@ export interface SignalPipelineOptions {
   procRoot?: string;
   /** Drop transactions whose peer is one of this process's own sockets (the agent's export traffic). */
   excludeOwnPeers?: boolean;
+  /** Ports of the OTLP endpoints we export to (see own-sockets.ts). */
+  exportPorts?: ReadonlySet<number>;
   /** Sees every finished span (tests, debugging). */
   onSpan?: (span: TxSpan) => void;
 }
@@ -60,7 +62,7 @@ export class SignalPipeline {
     }
     this.linker = new PeerLinker((s) => this.emit(s), opts.linkWaitMs ?? 300);
     if (opts.excludeOwnPeers) {
-      this.own = new OwnSockets();
+      this.own = new OwnSockets(opts.exportPorts);
       this.own.refresh();
     }
     const t = this.t;
@@ -81,7 +83,7 @@ export class SignalPipeline {
       let c = this.txCounters.get(tx.protocol);
       if (!c) this.txCounters.set(tx.protocol, (c = this.t.counter('sockeye_transactions_total', 'Transactions received from the protocol engine.', { protocol: tx.protocol })));
       c.value++;
-      if (this.own?.isOwnPeer(tx.tuple.remoteAddr, tx.tuple.remotePort)) {
+      if (this.own?.isOwnPeer(tx.tuple.remoteAddr, tx.tuple.remotePort, tx.tuple.localPort)) {
         this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: 'agent_own_traffic' });
         return;
       }

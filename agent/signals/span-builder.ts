@@ -163,8 +163,10 @@ export class SpanBuilder {
     if (d.answers?.length) a['dns.answers'] = d.answers.map((x) => x.data);
     const span = this.span(tx, `DNS ${d.qtype}`, SpanKind.CLIENT, a, who);
     let isError = false;
-    if (tx.error === 'timeout' || !d.rcode) {
-      span.setError(tx.error ?? 'timeout');
+    if (!d.rcode) {
+      // Unanswered: whether our request timeout fired or the client gave up and closed its
+      // socket first, the lookup timed out (brief §2: error.type = timeout).
+      span.setError('timeout');
       isError = true;
     } else if (d.rcode !== 'NOERROR') {
       span.setError(d.rcode);

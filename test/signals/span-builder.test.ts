@@ -124,6 +124,8 @@ test('DNS: CLIENT span DNS {qtype}; NXDOMAIN and timeout are errors', () => {
   const to = build(dnsTx(undefined, 'timeout'));
   assert.equal(to.span.status.code, SpanStatusCode.ERROR);
   assert.equal(to.span.attributes['error.type'], 'timeout');
+  const gaveUp = build({ ...dnsTx(undefined), error: 'connection_closed' }); // the client closed before any answer
+  assert.equal(gaveUp.span.attributes['error.type'], 'timeout');
 });
 
 test('skips are reasons, not exceptions', () => {
