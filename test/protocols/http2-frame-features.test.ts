@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Http2Parser } from '../../agent/protocols/http2/http2-parser.js';
 import type { DataEvent } from '../../agent/capture/capture-events.js';
 import { defaultEngineOptions } from '../../agent/protocols/engine/engine-options.js';
+import { findFrameBoundary } from '../../agent/protocols/http2/http2-frames.js';
 import { CollectingSink, connInfo, frame, hpackCompressor } from './http2-dns-test-helpers.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -130,4 +131,17 @@ test('a stream whose request headers were undecodable is still recognised as gRP
   assert.equal(tx.grpc!.status, 14);
   assert.equal(tx.grpc!.service, '');
   assert.ok(tx.anomalies.includes('request_headers_unknown') && tx.anomalies.includes('hpack_unknown_ref'));
+});
+
+test('resync search on adversarial bytes is bounded: long chains of tiny frames ending in junk', () => {
+  // 7000 zero-length DATA frames, junk, then a real SETTINGS frame. Every aligned start chains
+  // 7000 headers deep into the junk (~25M checks to reach the SETTINGS frame); the search gives up
+  // after its budget instead, and the next chunk gets a fresh try.
+  const tiny = Array.from({ length: 7000 }, () => frame(0, 0, 1, new Uint8Array(0)));
+  const junk = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+  const settings = frame(4, 0, 0, new Uint8Array(6));
+  const bytes = Buffer.concat([...tiny, junk, settings]);
+  assert.equal(findFrameBoundary(bytes, 0, bytes.length, 16384), -1);
+  assert.equal(findFrameBoundary(bytes, bytes.length - settings.length - 9, bytes.length, 16384), bytes.length - settings.length,
+    'without the long chains the same search finds the frame');
 });

@@ -56,6 +56,9 @@ export function plausibleFrameHeader(b: Uint8Array, p: number, maxFrameSize: num
   return false;
 }
 
+/** Header checks one resync search may spend before giving up on the chunk. */
+export const RESYNC_CHECK_BUDGET = 1 << 16;
+
 /**
  * Looks for a frame boundary in b[from, end) such that consecutive plausible headers chain from it
  * to exactly `end` (the end of the captured bytes), or chain through at least two headers and run
@@ -63,13 +66,16 @@ export function plausibleFrameHeader(b: Uint8Array, p: number, maxFrameSize: num
  * Returns the offset, or -1.
  */
 export function findFrameBoundary(b: Uint8Array, from: number, end: number, maxFrameSize: number): number {
+  // Chains of tiny plausible frames ending in junk could make this quadratic: cap the work.
+  let budget = RESYNC_CHECK_BUDGET;
   for (let c = from; c + FRAME_HEADER_LEN <= end; c++) {
     let p = c;
     let headers = 0;
-    while (p + FRAME_HEADER_LEN <= end && plausibleFrameHeader(b, p, maxFrameSize)) {
+    while (p + FRAME_HEADER_LEN <= end && --budget > 0 && plausibleFrameHeader(b, p, maxFrameSize)) {
       headers++;
       p += FRAME_HEADER_LEN + ((b[p]! << 16) | (b[p + 1]! << 8) | b[p + 2]!);
     }
+    if (budget <= 0) return -1;
     if (headers === 0 || p + FRAME_HEADER_LEN <= end) continue; // an implausible header in the chain
     if (p === end) return c;
     if (headers >= 2 || c === from) return c; // the last frame runs past the captured bytes
