@@ -152,3 +152,17 @@ test('h2c upgrade without an HTTP/2 parser still reports the request, flagged', 
   assert.deepEqual(txs.map((t) => [t.http!.request.path, t.http!.response?.status, t.anomalies]), [['/h2', 101, ['h2c_not_parsed']]]);
   assert.equal(engine.counters().engine_upgrade_unsupported, 1);
 });
+
+test('many connections: the table stays bounded and every request is still reported', () => {
+  const txs: Transaction[] = [];
+  const engine = new ProtocolEngine({ maxConnections: 100 }, (tx) => txs.push(tx), http1Only());
+  for (let id = 1; id <= 5000; id++) engine.push(new EventScript(id).data('egress', `GET /c${id} HTTP/1.1\r\n\r\n`).events);
+  assert.equal(engine.openConnections, 100);
+  assert.equal(engine.counters().engine_evicted_capacity, 4900);
+  assert.equal(txs.length, 4900);
+  assert.ok(txs.every((t) => t.error === 'connection_closed' && t.anomalies.includes('evicted')));
+  engine.tick(Number.MAX_SAFE_INTEGER);
+  assert.equal(engine.openConnections, 0);
+  assert.equal(txs.length, 5000, 'the last 100 end when they are evicted as idle');
+  assert.deepEqual(new Set(txs.map((t) => t.http!.request.path)).size, 5000);
+});
