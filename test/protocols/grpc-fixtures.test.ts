@@ -27,6 +27,14 @@ test('unary OK, NOT_FOUND as Trailers-Only with a percent-encoded message, OK ag
   }
   assert.deepEqual(sink.txs.map((t) => t.grpc!.status), [0, 5, 0]);
   assert.equal(sink.txs[1]!.grpc!.message, 'no such thing: ünïcode & spaces');
+  // The recorded NOT_FOUND really is Trailers-Only: one HEADERS frame with END_STREAM, no DATA.
+  const f = loadFixture('grpc', 'grpc-unary-ok-error');
+  const s2c = Buffer.concat(f.chunks.filter((c) => c.dir === 's2c').map((c) => c.bytes));
+  const onStream3: [number, number][] = [];
+  for (let p = 0; p + 9 <= s2c.length; p += 9 + s2c.readUIntBE(p, 3)) {
+    if ((s2c.readUInt32BE(p + 5) & 0x7fffffff) === 3) onStream3.push([s2c[p + 3]!, s2c[p + 4]! & 0x1]);
+  }
+  assert.deepEqual(onStream3, [[1, 1]]);
   assert.ok(sink.txs[0]!.requestBytes > 0 && sink.txs[0]!.responseBytes > 0);
 });
 
