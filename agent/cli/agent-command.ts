@@ -113,7 +113,8 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     () => Object.entries(capture.counters()).map(([k, v]) => ({ labels: { counter: k }, value: v })));
 
   const attached = capture.attachments.filter((a) => a.attached);
-  for (const a of capture.attachments) log(a.attached ? `attached ${a.program} (${a.section})` : `NOT attached ${a.program} (${a.section}): ${a.error ?? 'unknown reason'}`);
+  log(`attached ${attached.length} of ${capture.attachments.length} capture programs: ${attached.map((a) => a.program.replace(/^sockeye_/, '')).join(' ')}`);
+  for (const a of capture.attachments) if (!a.attached) log(`NOT attached ${a.program} (${a.section}): ${a.error ?? 'unknown reason'}`);
   if (attached.length === 0) log('no capture program attached: no traffic will be seen');
 
   capture.onEvents((events) => {

@@ -78,7 +78,7 @@ function nodeGet(path: string, agentKeepAlive: Agent): Promise<number> {
 }
 
 test('startup log names the attached programs and where data goes', { skip }, () => {
-  assert.match(agent.stderr, /attached sockeye_enter_read/);
+  assert.match(agent.stderr, /attached (\d+) of \1 capture programs: .*\benter_read\b.*\bexit_writev\b/);
   assert.match(agent.stderr, /serving \/metrics, \/healthz, \/readyz on http:\/\/127\.0\.0\.1:\d+/);
   assert.match(agent.stderr, new RegExp(`exporting OTLP over grpc to ${rx.grpcEndpoint.replace(/[.]/g, '\\.')}`));
 });
