@@ -8,7 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const outDir = new URL('../../test/fixtures/protocols/http1/', import.meta.url).pathname;
@@ -91,20 +92,20 @@ function startProxy(targetPort) {
   return new Promise((resolve) => server.listen(0, HOST, () => resolve({ server, sessions })));
 }
 
-async function record(name, description, client, run) {
-  const server = await startServer();
-  const proxy = await startProxy(server.address().port);
+async function record(name, description, client, run, external) {
+  const server = external ? null : await startServer();
+  const proxy = await startProxy(external ? external.port : server.address().port);
   served.clear();
   await run(proxy.server.address().port);
   await Promise.race([Promise.all(proxy.sessions.map((s) => s.done)), new Promise((r) => setTimeout(r, 3000))]);
   proxy.sessions.forEach((session, i) => {
-    const expect = served.get(session.clientPort) ?? [];
+    const expect = external ? external.log(session.clientPort) : served.get(session.clientPort) ?? [];
     const file = proxy.sessions.length > 1 ? `${name}-${i + 1}.json` : `${name}.json`;
-    writeFileSync(join(outDir, file), JSON.stringify({ description, client, server: 'node:http ' + process.version, expect, chunks: session.chunks }, null, 1) + '\n');
+    writeFileSync(join(outDir, file), JSON.stringify({ description, client, server: external ? external.name : 'node:http ' + process.version, expect, chunks: session.chunks }, null, 1) + '\n');
     console.log(`recorded ${file}: ${session.chunks.length} chunks, ${expect.length} exchanges`);
   });
-  server.closeAllConnections?.();
-  server.close();
+  server?.closeAllConnections?.();
+  server?.close();
   proxy.server.close();
 }
 
@@ -159,3 +160,52 @@ await record('node-websocket', 'Node http client upgrading to websocket; frames 
   }));
 await record('curl-h2c-upgrade', 'curl --http2 over cleartext: HTTP/1.1 Upgrade: h2c, 101, then HTTP/2 frames', 'curl',
   (port) => curl(['--max-time', '3', '--http2', `http://${HOST}:${port}/h2`], { allowFail: true }));
+
+/** nginx on loopback with its own prefix; its access log (with the client port) is the truth. */
+async function withNginx(fn) {
+  const dir = mkdtempSync(join(tmpdir(), 'sockeye-nginx-'));
+  mkdirSync(join(dir, 'html'));
+  mkdirSync(join(dir, 'logs'));
+  writeFileSync(join(dir, 'html', 'index.html'), '<html><body>' + 'hello nginx '.repeat(40) + '</body></html>\n');
+  writeFileSync(join(dir, 'html', 'data.txt'), 'line of text\n'.repeat(400));
+  const probe = net.createServer();
+  await new Promise((r) => probe.listen(0, HOST, r));
+  const port = probe.address().port;
+  await new Promise((r) => probe.close(r));
+  writeFileSync(join(dir, 'nginx.conf'), `
+daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/logs/error.log;
+events { worker_connections 64; }
+http {
+  log_format truth '$remote_port $request_method $request_uri $status'; access_log ${dir}/logs/access.log truth;
+  client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
+  gzip on; gzip_types text/plain; gzip_min_length 1;
+  server {
+    listen ${HOST}:${port}; root ${dir}/html;
+    location = /empty { return 204; }
+    location = /moved { return 301 /index.html; }
+    location = /echo { client_max_body_size 1m; return 200 "posted\\n"; }
+  }
+}
+`);
+  const child = (await import('node:child_process')).spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    const up = await new Promise((r) => { const s = net.connect(port, HOST, () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const version = execFileSync('nginx', ['-v'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString() || 'nginx';
+  try {
+    await fn({ port, name: version.trim() || 'nginx', log: (clientPort) => readFileSync(join(dir, 'logs', 'access.log'), 'utf8').trim().split('\n')
+      .map((l) => l.split(' ')).filter((f) => Number(f[0]) === clientPort).map((f) => ({ method: f[1], target: f[2], status: Number(f[3]) })) });
+  } finally {
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await withNginx((nginx) => record('nginx-keepalive', 'curl against nginx: static file, gzip (chunked), conditional 304, 204, 301, 404, HEAD, POST', 'curl',
+  async (port) => {
+    const u = (p) => `http://${HOST}:${port}${p}`;
+    await curl([u('/index.html'), '-:', '--compressed', u('/data.txt'), '-:', '-H', 'If-Modified-Since: Sat, 01 Jan 2050 00:00:00 GMT', u('/index.html'),
+      '-:', u('/empty'), '-:', u('/moved'), '-:', u('/nothing-here'), '-:', '-I', u('/data.txt'), '-:', '--data-binary', 'k=v', u('/echo')]);
+  }, nginx));

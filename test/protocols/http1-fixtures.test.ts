@@ -85,7 +85,8 @@ for (const f of fixtures) {
     const capped = replay(chunks, 'client', 256);
     assert.equal(capped.txs.length, expected.length, 'capped: no request vanishes');
     capped.txs.forEach((tx, i) => {
-      const cut = chunks.some((c) => c.bytes.length > 256 && c.bytes.subarray(256).includes(0x0a) && /HTTP\/1\.1 \d\d\d/.test(Buffer.from(c.bytes.subarray(1)).toString('latin1')));
+      // Framing a cap can hide: a second head, or chunk-size lines, in a read longer than the cap.
+      const cut = chunks.some((c) => c.bytes.length > 256 && /HTTP\/1\.\d \d\d\d|[A-Z]+ \S+ HTTP\/1|\r\n0\r\n/.test(Buffer.from(c.bytes.subarray(1)).toString('latin1')));
       if (tx.error === undefined && tx.anomalies.every((a) => a === 'h2c_not_parsed')) {
         assert.deepEqual(view([tx])[0], expected[i], `capped exchange ${i}`);
         assert.deepEqual([tx.requestBytes, tx.responseBytes], [whole[i]!.requestBytes, whole[i]!.responseBytes], `capped sizes ${i}`);
