@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<Command>> = {
   // Each subcommand module registers here: name -> lazy import of its Command.
   agent: async () => (await import('./agent-command.js')).command,
   collector: async () => (await import('../../otel-collector/cli/collector-command.js')).collectorCommand,
+  trace: async () => (await import('./trace-command.js')).command,
 };
 
 function usage(): string {
