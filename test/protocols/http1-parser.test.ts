@@ -269,3 +269,17 @@ test('bounds: pending requests and head size', () => {
   assert.deepEqual(summary(r.txs), ['GET /huge 200', 'GET /next 200']);
   assert.deepEqual(r.txs[0]!.anomalies, ['headers_truncated']);
 });
+
+test('a response whose body stops arriving is reported as a timeout, and the connection goes on', () => {
+  const s = new EventScript();
+  s.data('egress', 'GET /stream HTTP/1.1\r\n\r\n').data('ingress', 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial');
+  const { engine, txs } = runEngine(s.events, { requestTimeoutNs: 1e9 });
+  engine.tick(s.tsNs + 2e9);
+  assert.deepEqual(txs.map((t) => [t.http!.request.path, t.http!.response?.status, t.error, t.anomalies]), [['/stream', 200, 'timeout', ['response_incomplete']]]);
+  const more = new EventScript();
+  more.tsNs = s.tsNs + 3e9;
+  (more as unknown as { offsets: Record<string, number> }).offsets = { egress: 23, ingress: 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial'.length };
+  more.data('ingress', 'x'.repeat(93)).data('egress', 'GET /next HTTP/1.1\r\n\r\n').data('ingress', ok(1));
+  engine.push(more.events);
+  assert.deepEqual(summary(txs), ['GET /stream 200', 'GET /next 200']);
+});

@@ -75,6 +75,14 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
 
   onTick(nowNs: number): void {
     const limit = nowNs - this.options.requestTimeoutNs;
+    // A response whose body stopped arriving is reported rather than held until the connection ends.
+    if (this.inflight !== undefined && this.requestDir !== undefined) {
+      const resp = this.requestDir === 'egress' ? this.ingress : this.egress;
+      if (resp.lastNs < limit) {
+        this.count('http1_response_timeouts');
+        this.finishInflight(nowNs, -1, 'timeout', 'response_incomplete');
+      }
+    }
     while (this.queue.length > 0 && this.queue[0]!.startNs < limit) {
       const req = this.queue.shift()!;
       if (req === this.reading) this.reading = undefined;
