@@ -129,13 +129,22 @@ export class K8sCache {
     // Slim every watch event before the informer stores it or calls us.
     const inner = new Watch(this.kc);
     const slimWatch = {
-      watch: (path: string, q: Record<string, string | number | boolean | undefined>, cb: (phase: string, obj: unknown, w?: unknown) => void, done: (err: unknown) => void) =>
-        inner.watch(path, q, (phase, obj, w) => cb(phase, phase === 'ERROR' ? obj : spec.slim(obj), w), done),
+      watch: async (path: string, q: Record<string, string | number | boolean | undefined>, cb: (phase: string, obj: unknown, w?: unknown) => void, done: (err: unknown) => void) => {
+        let failed = false;
+        const ctl = await inner.watch(path, q, (phase, obj, w) => cb(phase, phase === 'ERROR' ? obj : spec.slim(obj), w), (err) => {
+          if (err) failed = true;
+          done(err);
+        });
+        // The watch stream opened (HTTP 200): the API server is back.
+        if (!failed) this.recovered(kind);
+        return ctl;
+      },
     } as unknown as Watch;
     let resolveFirst!: () => void;
     const first = new Promise<void>((r) => { resolveFirst = r; });
     const listFn = async () => {
       const l = await this.listAll(kind);
+      this.recovered(kind);
       resolveFirst();
       return l;
     };
@@ -143,16 +152,18 @@ export class K8sCache {
     inf.on('add', (o) => spec.upsert(o as never));
     inf.on('update', (o) => spec.upsert(o as never));
     inf.on('delete', (o) => spec.remove(o as never));
-    inf.on('connect', () => {
-      if (this.failing.delete(kind)) {
-        this.opts.logger.info(`Kubernetes API reachable again: ${kind} informer reconnected`);
-        this.stats.degraded = this.failing.size > 0;
-      }
-    });
     inf.on('error', (err) => this.onInformerError(kind, inf, err));
     this.informers.set(kind, inf);
     void inf.start().catch((err) => this.onInformerError(kind, inf, err));
     return first;
+  }
+
+  private recovered(kind: ResourceKind): void {
+    this.backoff.delete(kind);
+    if (this.failing.delete(kind)) {
+      this.opts.logger.info(`Kubernetes API reachable again: ${kind} informer reconnected`);
+      this.stats.degraded = this.failing.size > 0;
+    }
   }
 
   private onInformerError(kind: ResourceKind, inf: ListWatch<Slim>, err: unknown): void {
@@ -169,7 +180,7 @@ export class K8sCache {
       if (this.stopped) return;
       this.stats.watchRestarts++;
       // start() re-watches from the last resourceVersion; a 410 there makes the client relist.
-      void inf.start().then(() => { this.backoff.delete(kind); }, (e) => this.onInformerError(kind, inf, e));
+      void inf.start().catch((e) => this.onInformerError(kind, inf, e));
     }, delay));
     this.restartTimers.get(kind)!.unref();
   }
