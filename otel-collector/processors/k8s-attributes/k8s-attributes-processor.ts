@@ -4,19 +4,19 @@
 // did not set. Peer end (span): network.peer.address, else server.address (CLIENT) or
 // client.address (SERVER) → pod / Service / node / external under the sockeye.peer. prefix.
 // Spans a previous stage already resolved (sockeye.peer.kind set, e.g. by `nat`) are left alone.
-import { object, type Infer } from '../../component/config-schema.js';
+import { type Infer } from '../../component/config-schema.js';
 import { consumeFn, consumerOf } from '../../component/consumer.js';
 import type { ProcessorFactory } from '../../component/factory.js';
 import type { KeyValue, Traces } from '../../pdata/types.js';
 import { SpanKind } from '../../pdata/types.js';
 import { acquireK8sCache, releaseK8sCache, type K8sCache } from '../../k8s/k8s-cache.js';
-import { cacheOptions, k8sConnectionFields } from '../../k8s/k8s-connection-config.js';
+import { cacheOptions, k8sConnection } from '../../k8s/k8s-connection-config.js';
 import { getString, isIp, normalizeIp, setIfAbsent } from '../../k8s/span-attributes.js';
 import { PEER_KIND, resolvePeer } from '../../k8s/peer-resolver.js';
 import type { K8sIndexes } from '../../k8s/k8s-indexes.js';
 import type { Counter } from '../../component/self-telemetry.js';
 
-const config = object({ ...k8sConnectionFields });
+const config = k8sConnection;
 export type K8sAttributesConfig = Infer<typeof config>;
 
 export interface EnrichCounters { local: Counter; peer: Counter; labels: Record<string, string> }

@@ -4,12 +4,12 @@
 // Service the client dialed (sockeye.peer.k8s.service.name, from the VIP in server.address /
 // network.peer.address, which stay as they were). Spans without the NAT keys pass unchanged — that
 // includes Cilium socket-LB, where the socket already shows the pod IP.
-import { object, type Infer } from '../../component/config-schema.js';
+import { type Infer } from '../../component/config-schema.js';
 import { consumeFn, consumerOf } from '../../component/consumer.js';
 import type { ProcessorFactory } from '../../component/factory.js';
 import type { Traces } from '../../pdata/types.js';
 import { acquireK8sCache, releaseK8sCache, type K8sCache } from '../../k8s/k8s-cache.js';
-import { cacheOptions, k8sConnectionFields } from '../../k8s/k8s-connection-config.js';
+import { cacheOptions, k8sConnection } from '../../k8s/k8s-connection-config.js';
 import { getString, isIp, normalizeIp, setString } from '../../k8s/span-attributes.js';
 import { PEER_KIND, PEER_PREFIX, writePodPeer, writeServicePeer } from '../../k8s/peer-resolver.js';
 import type { K8sIndexes } from '../../k8s/k8s-indexes.js';
@@ -18,7 +18,7 @@ import type { Counter } from '../../component/self-telemetry.js';
 export const NAT_PEER_ADDRESS = 'sockeye.nat.peer.address';
 export const NAT_PEER_PORT = 'sockeye.nat.peer.port';
 
-const config = object({ ...k8sConnectionFields });
+const config = k8sConnection;
 export type NatConfig = Infer<typeof config>;
 
 /** Resolves NATed spans in place; returns how many spans carried a translation. */
