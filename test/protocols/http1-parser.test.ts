@@ -283,3 +283,13 @@ test('a response whose body stops arriving is reported as a timeout, and the con
   engine.push(more.events);
   assert.deepEqual(summary(txs), ['GET /stream 200', 'GET /next 200']);
 });
+
+test('absolute-form targets (requests to a proxy) give path, query, host and scheme', () => {
+  const s = new EventScript();
+  s.data('egress', 'GET http://api.example.test:8080/v1/x?q=1 HTTP/1.1\r\n\r\n').data('ingress', ok(0));
+  s.data('egress', 'GET http://bare.test HTTP/1.1\r\nHost: bare.test\r\n\r\n').data('ingress', ok(0));
+  s.data('egress', 'OPTIONS * HTTP/1.1\r\n\r\n').data('ingress', ok(0));
+  const reqs = runEngine(s.events).txs.map((t) => t.http!.request);
+  assert.deepEqual(reqs.map((r) => [r.path, r.query, r.host, r.scheme]), [
+    ['/v1/x', 'q=1', 'api.example.test:8080', 'http'], ['/', undefined, 'bare.test', 'http'], ['*', undefined, undefined, undefined]]);
+});

@@ -146,15 +146,30 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
 
   private onRequestHead(stream: Http1Stream, head: Http1Head): Body {
     const target = head.target;
-    const q = target.indexOf('?');
+    // absolute-form (to proxies): http://host:port/path?query — path and host come from the target.
+    let pathStart = 0;
+    let hostFromTarget: string | undefined;
+    let scheme: 'http' | 'https' | undefined;
+    if (target.charCodeAt(0) !== 47 /* / */ && (target.startsWith('http://') || target.startsWith('https://'))) {
+      scheme = target.charCodeAt(4) === 115 /* s */ ? 'https' : 'http';
+      const authStart = scheme === 'https' ? 8 : 7;
+      let end = authStart;
+      while (end < target.length && target[end] !== '/' && target[end] !== '?') end++;
+      hostFromTarget = target.slice(authStart, end);
+      pathStart = end;
+    }
+    const q = target.indexOf('?', pathStart);
+    const path = q < 0 ? target.slice(pathStart) : target.slice(pathStart, q);
     const info: HttpRequestInfo = {
       method: head.method,
       target,
-      path: q < 0 ? target : target.slice(0, q),
+      path: path === '' && pathStart > 0 ? '/' : path,
       version: head.versionMinor === 1 ? '1.1' : '1.0',
     };
     if (q >= 0) info.query = target.slice(q + 1);
+    if (scheme !== undefined) info.scheme = scheme;
     if (head.host !== undefined) info.host = head.host;
+    else if (hostFromTarget !== undefined) info.host = hostFromTarget;
     if (head.userAgent !== undefined) info.userAgent = head.userAgent;
     if (head.contentLength >= 0) info.contentLength = head.contentLength;
     if (head.traceparent !== undefined) info.traceparent = head.traceparent;
