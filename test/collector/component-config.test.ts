@@ -143,7 +143,7 @@ test('connector and extension: validation errors', () => {
 
 test('service: unknown types, bad ids, undefined components, signal and connector mismatches', () => {
   rejects('receivers: { otlp: }\nexporter: {}\n' + PIPE, 'exporter: unknown top-level section (known: receivers, processors, exporters, connectors, extensions, service)');
-  rejects('receivers: { otlp: }\nprocessors: { batchy: }\nexporters: { debug: }' + PIPE, 'processors.batchy: unknown processor type "batchy" (known processor types: batch, memory_limiter)');
+  rejects('receivers: { otlp: }\nprocessors: { batchy: }\nexporters: { debug: }' + PIPE, 'processors.batchy: unknown processor type "batchy" (known processor types: batch, k8s_attributes, memory_limiter, nat)');
   rejects('receivers: { otlp: }\nprocessors: { Batch: }\nexporters: { debug: }' + PIPE, /processors\.Batch: "Batch" is not a valid component id: the type must be lower_snake_case/);
   rejects('receivers: { otlp: }\nprocessors: { "batch/": }\nexporters: { debug: }' + PIPE, /processors\.batch\/: "batch\/" is not a valid component id: the name after "\/" must be non-empty/);
   rejects('receivers: { otlp: }\nexporters: { debug: }\nservice: { pipelines: { traces: { receivers: [otlp], exporters: [debug/x] } } }',
