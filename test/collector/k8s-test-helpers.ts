@@ -2,7 +2,7 @@
 // spans sent by the OpenTelemetry JS SDK's OTLP/gRPC exporter, and readers for what came out.
 import { readFileSync } from 'node:fs';
 import { SpanKind as ApiSpanKind } from '@opentelemetry/api';
-import { TracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { TracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { K8sApiTestServer } from './k8s-api-test-server.js';
@@ -27,7 +27,8 @@ export async function sendSpans(grpcPort: number, resource: Record<string, strin
   const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${grpcPort}` });
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'test-app', ...resource }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    // Batched so hundreds of spans go in a few requests (one export per span hits the exporter's concurrency limit).
+    spanProcessors: [new BatchSpanProcessor({ exporter, maxExportBatchSize: 512, maxQueueSize: 4096, scheduledDelayMillis: 20 })],
   });
   const tracer = provider.getTracer('k8s-test');
   for (const s of specs) {

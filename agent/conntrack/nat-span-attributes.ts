@@ -1,0 +1,21 @@
+// The agent's side of the NAT channel: for a CLIENT connection whose destination was DNATed, the
+// post-NAT destination goes on the span as sockeye.nat.peer.address/.port; server.address and
+// network.peer.address keep the dialed VIP. The collector's `nat` processor turns it into the
+// backend pod's identity. Connections without NAT (Cilium socket-LB, direct pod IPs) get nothing.
+import type { SocketTuple } from '../capture/capture-events.js';
+import type { NatTarget, TupleQuery } from './nat-table.js';
+
+export const NAT_PEER_ADDRESS = 'sockeye.nat.peer.address';
+export const NAT_PEER_PORT = 'sockeye.nat.peer.port';
+
+export interface NatLookup { lookup(q: TupleQuery): NatTarget | undefined }
+
+/** Adds the NAT keys to `attrs` when the connection was translated; returns whether it was. */
+export function addNatPeer(watcher: NatLookup | undefined, t: SocketTuple, attrs: Record<string, unknown>): boolean {
+  if (!watcher || (t.transport !== 'tcp' && t.transport !== 'udp')) return false;
+  const hit = watcher.lookup({ localAddress: t.localAddr, localPort: t.localPort, remoteAddress: t.remoteAddr, remotePort: t.remotePort, protocol: t.transport });
+  if (!hit) return false;
+  attrs[NAT_PEER_ADDRESS] = hit.address;
+  attrs[NAT_PEER_PORT] = hit.port;
+  return true;
+}
