@@ -8,10 +8,11 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
-import { encodeRequests, sendAll, startSink, makeRequest } from './otlp-load.js';
+import { encodeRequests, sendAll, startSink, makeRequest, type K8sEnds } from './otlp-load.js';
+import { K8sApiTestServer, PATHS } from '../../test/collector/k8s-api-test-server.js';
 import { decodeTraceRequest, encodeTraceRequest, encodeTraceRequestWithLibrary } from '../../otel-collector/pdata/index.js';
 
 const GOAL = 100_000;
@@ -40,13 +41,43 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-interface Scenario { name: string; processors: string[]; exporters: string[]; extra?: string }
+interface Scenario { name: string; processors: string[]; exporters: string[]; k8s?: boolean }
 const ALL_SCENARIOS: Scenario[] = [
   { name: 'receive → export', processors: [], exporters: ['otlp_grpc'] },
   { name: 'receive → batch → export', processors: ['batch'], exporters: ['otlp_grpc'] },
   { name: 'receive → batch → servicegraph', processors: ['batch'], exporters: ['servicegraph'] },
   { name: 'receive → memory_limiter → batch → servicegraph + export', processors: ['memory_limiter', 'batch'], exporters: ['otlp_grpc', 'servicegraph'] },
+  // The default pipeline: both span ends looked up in a cache of K8S_PODS pods served by the
+  // Kubernetes API test server (real list/watch protocol); nat passes spans without a NAT record.
+  { name: 'default: memory_limiter → nat → k8s_attributes → batch → servicegraph + export', processors: ['memory_limiter', 'nat', 'k8s_attributes', 'batch'], exporters: ['otlp_grpc', 'servicegraph'], k8s: true },
 ];
+const K8S_PODS = 2000;
+const podIp = (i: number) => `198.18.${128 + Math.floor(i / 250)}.${(i % 250) + 1}`;
+const podUid = (i: number) => `pod-${String(i).padStart(6, '0')}-0000-4000-8000-000000000000`;
+const K8S_ENDS: K8sEnds = { clientUid: podUid(7), clientIp: podIp(7), serverUid: podUid(1234), serverIp: podIp(1234) };
+
+async function startK8sApi(): Promise<K8sApiTestServer> {
+  const api = new K8sApiTestServer();
+  for (let i = 0; i < K8S_PODS; i++) {
+    const app = `app-${i % 200}`;
+    api.add(PATHS.pods, {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: `${app}-5d8f7c9b6-${i.toString(36).padStart(5, 'x')}`, namespace: `team-${i % 20}`, uid: podUid(i),
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-5d8f7c9b6`, uid: `rs-${app}`, controller: true }] },
+      spec: { nodeName: `node-${i % 50}` },
+      status: { phase: 'Running', podIP: podIp(i), podIPs: [{ ip: podIp(i) }] },
+    } as never);
+  }
+  for (let i = 0; i < 200; i++) {
+    api.add(PATHS.replicasets, { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: `app-${i}-5d8f7c9b6`, namespace: `team-${i % 20}`, uid: `rs-app-${i}`,
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: `app-${i}`, uid: `d-${i}`, controller: true }] } } as never);
+  }
+  for (let i = 0; i < 50; i++) {
+    api.add(PATHS.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: `node-${i}`, uid: `node-${i}` }, status: { addresses: [{ type: 'InternalIP', address: `198.18.0.${i + 1}` }] } } as never);
+  }
+  await api.start();
+  return api;
+}
 
 const argRounds = process.argv.indexOf('--rounds');
 // Several rounds, scenarios interleaved, medians reported: the machine is shared and noisy.
@@ -56,7 +87,7 @@ const SCENARIOS = only > 0 ? ALL_SCENARIOS.slice(Number(process.argv[only + 1]),
 
 interface Result { name: string; spans: number; wallS: number; cpuS: number; rss: number; exported: number }
 
-async function runScenario(sc: Scenario, sinkPort: number, sinkSpans: () => number, dir: string): Promise<Result> {
+async function runScenario(sc: Scenario, sinkPort: number, sinkSpans: () => number, sinkLastKeys: () => string[], dir: string, kubeconfig: string): Promise<Result> {
   const [grpcPort, promPort] = [await freePort(), await freePort()];
   const file = join(dir, `${sc.name.replace(/\W+/g, '-')}.yaml`);
   const usesSg = sc.exporters.includes('servicegraph');
@@ -65,6 +96,7 @@ receivers: { otlp: { protocols: { grpc: { endpoint: "127.0.0.1:${grpcPort}", max
 processors:
   batch: { send_batch_size: ${process.env.SOCKEYE_BENCH_BATCH_SIZE ?? 1024}, timeout: 200ms }
   memory_limiter: { limit_percentage: 80, spike_limit_percentage: 20 }
+${sc.k8s ? `  nat: { kubeconfig: "${kubeconfig}" }\n  k8s_attributes: { kubeconfig: "${kubeconfig}" }` : ''}
 connectors: { servicegraph: { metrics_flush_interval: 1s, store: { max_items: 100000 } } }
 exporters:
   otlp_grpc: { endpoint: "127.0.0.1:${sinkPort}", compression: none, sending_queue: { queue_size: 5000 } }
@@ -82,15 +114,16 @@ ${usesSg ? '    metrics: { receivers: [servicegraph], exporters: [prometheus] }'
   const child: ChildProcess = spawn(process.execPath, [...flags, ...prof, bin, 'collector', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const target = `127.0.0.1:${grpcPort}`;
+    const k8s = sc.k8s ? K8S_ENDS : undefined;
     // Warm-up (JIT, connections), then the measured run.
     for (let i = 0; ; i++) {
-      const r = await sendAll(target, encodeRequests(1, 8), 1).catch(() => ({ failed: 1 }));
+      const r = await sendAll(target, encodeRequests(1, 8, k8s), 1).catch(() => ({ failed: 1 }));
       if (r.failed === 0) break;
       if (i > 100) throw new Error('collector did not come up');
       await new Promise((res) => setTimeout(res, 100));
     }
-    await sendAll(target, encodeRequests(40, PAIRS_PER_REQUEST), CONCURRENCY);
-    const requests = encodeRequests(Math.ceil(TOTAL_SPANS / (2 * PAIRS_PER_REQUEST)), PAIRS_PER_REQUEST);
+    await sendAll(target, encodeRequests(40, PAIRS_PER_REQUEST, k8s), CONCURRENCY);
+    const requests = encodeRequests(Math.ceil(TOTAL_SPANS / (2 * PAIRS_PER_REQUEST)), PAIRS_PER_REQUEST, k8s);
     const spans = requests.length * 2 * PAIRS_PER_REQUEST;
     await new Promise((res) => setTimeout(res, 500));
     const exportsOut = sc.exporters.includes('otlp_grpc');
@@ -104,6 +137,13 @@ ${usesSg ? '    metrics: { receivers: [servicegraph], exporters: [prometheus] }'
     while (exportsOut && sinkSpans() - sinkBefore < spans && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
     const wallS = (performance.now() - t0) / 1000;
     const cpuS = cpuSeconds(child.pid!) - cpu0;
+    if (sc.k8s) {
+      // Proof the lookups happened: the exported spans carry both ends' Kubernetes names.
+      const keys = sinkLastKeys();
+      if (!keys.includes('k8s.deployment.name') || !keys.some((k) => k.startsWith('sockeye.peer.k8s.pod.name'))) {
+        throw new Error(`spans were not enriched; exported keys: ${keys.join(', ')}`);
+      }
+    }
     return { name: sc.name, spans, wallS, cpuS, rss: rssMiB(child.pid!), exported: exportsOut ? sinkSpans() - sinkBefore : spans };
   } finally {
     child.kill('SIGTERM');
@@ -153,18 +193,22 @@ async function libraryEncodeRate(): Promise<number> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sockeye-bench-collector-'));
   const sink = await startSink();
+  const api = SCENARIOS.some((s) => s.k8s) ? await startK8sApi() : undefined;
+  const kubeconfig = api ? api.writeKubeconfig() : join(dir, 'no-kubeconfig');
   const runs = new Map<string, Result[]>();
   try {
     console.log(`collector pipeline throughput — ${TOTAL_SPANS} spans per run, ${2 * PAIRS_PER_REQUEST} spans/request, ${CONCURRENCY} in flight, ${ROUNDS} rounds (median), ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`);
     for (let round = 0; round < ROUNDS; round++) {
       for (const sc of SCENARIOS) {
-        const r = await runScenario(sc, sink.port, sink.spans, dir);
+        const r = await runScenario(sc, sink.port, sink.spans, sink.lastKeys, dir, kubeconfig);
         (runs.get(sc.name) ?? runs.set(sc.name, []).get(sc.name)!).push(r);
         console.log(`  round ${round + 1}: ${r.name}: ${Math.round(r.spans / r.cpuS).toLocaleString('en-US')} spans/s per core`);
       }
     }
   } finally {
     await sink.stop();
+    await api?.stop();
+    if (api) rmSync(dirname(kubeconfig), { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
