@@ -184,6 +184,18 @@ static __noinline int report_chunk(struct pending_call *pc, struct chunk *ch, __
 
 /* ---- data syscalls: remember the arguments at entry, report at exit ---- */
 
+static __always_inline void save_pending(struct pending_call *pc)
+{
+	struct pending_call *slot = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
+							 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!slot) {
+		count(SOCKEYE_CTR_ARGS_MAP_FULL, 1);
+		return;
+	}
+	*slot = *pc;
+	slot->active = 1;
+}
+
 static __always_inline int data_enter(long fd, __u64 buf, __u64 addr, __u64 count_arg, __u8 sys)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -197,18 +209,17 @@ static __always_inline int data_enter(long fd, __u64 buf, __u64 addr, __u64 coun
 		.sk = (__u64)sk, .ino = ino, .buf = buf, .addr = addr,
 		.count = count_arg > 0xffffffffULL ? 0xffffffff : count_arg, .fd = fd, .syscall = sys,
 	};
-	if (bpf_map_update_elem(&pending, &id, &pc, BPF_ANY))
-		count(SOCKEYE_CTR_ARGS_MAP_FULL, 1);
+	save_pending(&pc);
 	return 0;
 }
 
 static __always_inline int take_pending(struct pending_call *out, __u64 id)
 {
-	struct pending_call *pc = bpf_map_lookup_elem(&pending, &id);
-	if (!pc)
+	struct pending_call *pc = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
+	if (!pc || !pc->active)
 		return -1;
 	*out = *pc;
-	bpf_map_delete_elem(&pending, &id);
+	pc->active = 0;
 	return 0;
 }
 
@@ -368,7 +379,7 @@ int sockeye_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	if (!process_wanted(id >> 32))
 		return 0;
 	struct pending_call pc = { .fd = ARG(0) };
-	bpf_map_update_elem(&pending, &id, &pc, BPF_ANY);
+	save_pending(&pc);
 	return 0;
 }
 
