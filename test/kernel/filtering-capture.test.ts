@@ -1,12 +1,13 @@
 // Real kernel: what must NOT be captured, and what happens under overload.
 // - bytes that match no protocol (TCP echo of random bytes, file I/O, even HTTP-looking bytes in
 //   files) produce zero data events;
-// - pid include/exclude filters and self-exclusion hold;
+// - pid and cgroup include/exclude filters and self-exclusion hold;
 // - a tiny ring buffer under load counts lost events in the kernel, userspace sees the exact lost
 //   byte ranges as gap events, and nothing crashes.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GapEvent } from '../../agent/capture/capture-events.js';
@@ -108,4 +109,39 @@ test('overflow: a tiny ring buffer under load loses events, counts them, and rep
   }
   assert.equal(c.decodeErrors, 0);
   rec.close();
+});
+
+/** The cgroup v2 mount (bpf_get_current_cgroup_id reports the default hierarchy's id), if any. */
+function cgroup2Mount(): string | undefined {
+  const line = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[2] === 'cgroup2');
+  return line?.split(' ')[1];
+}
+
+test('cgroup filters: include only a cgroup of the test\'s own, then exclude it', async (t) => {
+  const mnt = cgroup2Mount();
+  if (!mnt) { t.skip('no cgroup2 hierarchy mounted on this machine'); return; }
+  const cg = join(mnt, `sockeye-test-${process.pid}`);
+  mkdirSync(cg);
+  const http = await startServer('http-server', ['127.0.0.1']);
+  try {
+    writeFileSync(join(cg, 'cgroup.procs'), String(http.pid));
+    const id = BigInt(statSync(cg).ino); // a cgroup v2 id is its directory's inode number
+    const rec = Recorder.open({ includeCgroupIds: [id] });
+    recorders.push(rec);
+    const curl = await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${http.port}/in-cgroup`]);
+    assert.ok(await rec.until(() => rec.data(http.pid).some((e) => e.direction === 'egress')));
+    assert.ok(rec.events.every((e) => e.process.cgroupId === id), 'only the included cgroup');
+    assert.equal(rec.of(curl.pid).length, 0);
+    rec.close();
+    const rec2 = Recorder.open({ excludeCgroupIds: [id] });
+    recorders.push(rec2);
+    const curl2 = await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${http.port}/out-of-cgroup`]);
+    assert.ok(await rec2.until(() => rec2.data(curl2.pid).some((e) => e.direction === 'ingress')));
+    assert.equal(rec2.of(http.pid).length, 0, 'the excluded cgroup produces nothing');
+    rec2.close();
+  } finally {
+    http.child.kill('SIGKILL');
+    await once(http.child, 'exit').catch(() => undefined);
+    for (let i = 0; i < 50; i++) { try { rmdirSync(cg); break; } catch { await new Promise((r) => setTimeout(r, 20)); } }
+  }
 });
