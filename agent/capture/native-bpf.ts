@@ -48,6 +48,8 @@ export interface OpenOptions {
 export interface RingBufferOptions {
   /** Drain on a timer too (ms, 0 = off), because producers may submit with BPF_RB_NO_WAKEUP. Default 50. */
   flushIntervalMs?: number;
+  /** Whether polling keeps the process alive until close(), like a listening server. Default true. */
+  keepAlive?: boolean;
 }
 
 interface NativeBpfObject {
@@ -61,7 +63,7 @@ interface NativeBpfObject {
   mapDelete(map: string, key: Buffer): boolean;
   mapLookup(map: string, key: Buffer): Buffer | undefined;
   mapLookupPerCpu(map: string, key: Buffer): Buffer[];
-  startRingBuffer(map: string, onBatch: (batch: Buffer) => void, flushIntervalMs: number): void;
+  startRingBuffer(map: string, onBatch: (batch: Buffer) => void, flushIntervalMs: number, keepAlive: boolean): void;
   pollNow(): number;
   ringBufferStats(): RingBufferStats | undefined;
   close(): void;
@@ -124,6 +126,9 @@ function validateOpenOptions(options: OpenOptions): void {
   }
 }
 
+/** Objects that poll a ring buffer stay reachable until close(), like a listening server. */
+const pollingObjects = new Set<BpfObject>();
+
 /** One loaded BPF object. Call close() when done (it also runs at process exit; nothing is pinned). */
 export class BpfObject {
   private closed = false;
@@ -157,14 +162,16 @@ export class BpfObject {
    * Polls the named BPF_MAP_TYPE_RINGBUF with a uv_poll on ring_buffer__epoll_fd() (no threads).
    * Each wake-up drains the ring and calls onBatch once per batch (≤ ~1 MiB) with ONE Buffer
    * holding the records, each [u32 LE length][record bytes][record padded to 8 bytes]; see
-   * forEachRecord. The poll handle keeps the event loop alive until close().
+   * forEachRecord. The poll handle keeps the event loop alive until close() (unless keepAlive is
+   * false), and the object stays alive while it polls even if unreferenced.
    */
   startRingBuffer(map: string, onBatch: (batch: Buffer) => void, options: RingBufferOptions = {}): void {
     const flush = options.flushIntervalMs ?? 50;
     if (!Number.isInteger(flush) || flush < 0 || flush > 60_000) {
       throw new RangeError(`startRingBuffer: flushIntervalMs must be an integer 0..60000, got ${String(flush)}`);
     }
-    this.native.startRingBuffer(map, onBatch, flush);
+    this.native.startRingBuffer(map, onBatch, flush, options.keepAlive ?? true);
+    pollingObjects.add(this);
   }
 
   /** Drains whatever is in the ring now (synchronously calls onBatch); returns records consumed. */
@@ -178,6 +185,7 @@ export class BpfObject {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    pollingObjects.delete(this);
     this.native.close();
   }
 

@@ -60,6 +60,10 @@ void BpfObjectWrap::Release() {
     poller_->Stop();  // deletes itself (now, or when a drain on the stack unwinds)
     poller_ = nullptr;
   }
+  if (polling_ref_) {
+    polling_ref_ = false;
+    Unref();
+  }
   for (auto& l : links_) bpf_link__destroy(l.link);
   links_.clear();
   if (obj_ != nullptr) {
@@ -266,8 +270,12 @@ Napi::Value BpfObjectWrap::StartRingBuffer(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, "startRingBuffer: already polling '" + poller_map_ + "' on this object");
   }
   uint32_t flush_ms = info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 50;
-  poller_ = RingBufferPoller::Start(env, bpf_map__fd(map), name, info[1].As<Napi::Function>(), flush_ms);
+  bool keep_alive = !info[3].IsBoolean() || info[3].As<Napi::Boolean>().Value();
+  poller_ = RingBufferPoller::Start(env, bpf_map__fd(map), name, info[1].As<Napi::Function>(), flush_ms, keep_alive);
   poller_map_ = name;
+  // Polling must not stop because the JS object became unreachable: hold it until close().
+  Ref();
+  polling_ref_ = true;
   return env.Undefined();
 }
 

@@ -60,6 +60,7 @@ class BpfObjectWrap : public Napi::ObjectWrap<BpfObjectWrap> {
   RingBufferPoller* poller_ = nullptr;
   std::string poller_map_;
   bool hook_registered_ = false;
+  bool polling_ref_ = false;  // Ref() held while a ring buffer is polled
 };
 
 }  // namespace sockeye

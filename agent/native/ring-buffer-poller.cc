@@ -31,7 +31,7 @@ RingBufferPoller::~RingBufferPoller() {
 }
 
 RingBufferPoller* RingBufferPoller::Start(Napi::Env env, int map_fd, const std::string& map_name,
-                                          Napi::Function on_batch, uint32_t flush_interval_ms) {
+                                          Napi::Function on_batch, uint32_t flush_interval_ms, bool keep_alive) {
   auto* self = new RingBufferPoller(env, on_batch);
   self->rb_ = ring_buffer__new(map_fd, &RingBufferPoller::OnSample, self, nullptr);
   if (self->rb_ == nullptr) {
@@ -55,13 +55,14 @@ RingBufferPoller* RingBufferPoller::Start(Napi::Env env, int map_fd, const std::
     self->Stop();
     throw Napi::Error::New(env, "startRingBuffer(" + map_name + "): uv_poll_start failed: " + uv_strerror(err));
   }
+  if (!keep_alive) uv_unref(reinterpret_cast<uv_handle_t*>(self->poll_));
   if (flush_interval_ms > 0) {
     self->timer_ = new uv_timer_t;
     uv_timer_init(loop, self->timer_);
     self->timer_->data = self;
     uv_update_time(loop);  // the loop's cached "now" may be stale after long JS: the first flush would fire at once
     uv_timer_start(self->timer_, &RingBufferPoller::OnTimer, flush_interval_ms, flush_interval_ms);
-    uv_unref(reinterpret_cast<uv_handle_t*>(self->timer_));  // the poll handle keeps the loop alive
+    uv_unref(reinterpret_cast<uv_handle_t*>(self->timer_));  // only the poll handle may keep the loop alive
   }
   return self;
 }

@@ -24,9 +24,10 @@ struct RingBufferStats {
 
 class RingBufferPoller {
  public:
-  // Throws Napi::Error when libbpf or libuv refuse (named map, with errno text).
+  // Throws Napi::Error when libbpf or libuv refuse (named map, with errno text). keep_alive=false
+  // unrefs the poll handle, so polling alone does not keep the process running.
   static RingBufferPoller* Start(Napi::Env env, int map_fd, const std::string& map_name, Napi::Function on_batch,
-                                 uint32_t flush_interval_ms);
+                                 uint32_t flush_interval_ms, bool keep_alive);
 
   // Drains synchronously (JS is on the stack: exceptions of onBatch propagate). Returns records.
   // May delete `this` when onBatch called Stop(); the caller must not touch it afterwards.
