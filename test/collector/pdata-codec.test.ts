@@ -3,6 +3,7 @@
 // and our encoding must decode back to the same thing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { SpanKind as ApiSpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -129,6 +130,22 @@ test('malformed protobuf is an error, not an exception', () => {
   const r = decodeTraceRequest(Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 1, 2]));
   assert.ok(!r.ok);
   assert.match(r.error, /malformed ExportTraceServiceRequest/);
+});
+
+test('no input makes a decoder throw: random and truncated bytes, random JSON', async () => {
+  const valid = Buffer.from(ProtobufTraceSerializer.serializeRequest(await sdkSpans())!);
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), (junk, cut) => {
+    for (const bytes of [junk, valid.subarray(0, cut % valid.length), Buffer.concat([valid.subarray(0, cut % valid.length), junk])]) {
+      for (const r of [decodeTraceRequest(bytes), decodeMetricsRequest(bytes), decodeExportResponse('traces', bytes), decodeRpcStatus(bytes)]) {
+        assert.ok(r.ok === true || (r.ok === false && typeof r.error === 'string'));
+      }
+    }
+  }), { numRuns: 500 });
+  fc.assert(fc.property(fc.json(), (text) => {
+    for (const r of [decodeTraceRequestJson(text), decodeMetricsRequestJson(text)]) {
+      assert.ok(r.ok === true || (r.ok === false && typeof r.error === 'string'));
+    }
+  }), { numRuns: 300 });
 });
 
 test('metrics: sum and histogram round-trip through protobuf and JSON', () => {
