@@ -45,24 +45,43 @@ static __always_inline bool is_v4_mapped(const __u8 *a)
 	       a[6] == 0 && a[7] == 0 && a[8] == 0 && a[9] == 0 && a[10] == 0xff && a[11] == 0xff;
 }
 
-/* Fills the tuple, transport and netns of an event from its sock. */
-static __always_inline void fill_tuple(struct sockeye_event *e, struct sock *sk)
+/* Reads the tuple, transport and netns of a sock. */
+static __always_inline void read_tuple(struct conn_tuple *t, struct sock *sk)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->transport = BPF_CORE_READ(sk, sk_protocol);
-	e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	__builtin_memset(e->local_addr, 0, 32);
+	t->transport = BPF_CORE_READ(sk, sk_protocol);
+	t->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	t->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	t->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	__builtin_memset(t->local_addr, 0, 32);
 	if (family == AF_INET) {
-		e->family = 4;
-		bpf_core_read(e->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(e->remote_addr, 4, &sk->__sk_common.skc_daddr);
+		t->family = 4;
+		bpf_core_read(t->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(t->remote_addr, 4, &sk->__sk_common.skc_daddr);
 	} else {
-		e->family = 6;
-		bpf_core_read(e->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
+		t->family = 6;
+		bpf_core_read(t->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(t->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
+}
+
+static __always_inline void put_tuple(struct sockeye_event *e, const struct conn_tuple *t)
+{
+	__builtin_memcpy(e->local_addr, t->local_addr, 16);
+	__builtin_memcpy(e->remote_addr, t->remote_addr, 16);
+	e->netns = t->netns;
+	e->local_port = t->local_port;
+	e->remote_port = t->remote_port;
+	e->family = t->family;
+	e->transport = t->transport;
+}
+
+/* Fills an event's tuple straight from the sock (lifecycle events: rare, and the sock may change). */
+static __always_inline void fill_tuple(struct sockeye_event *e, struct sock *sk)
+{
+	struct conn_tuple t;
+	read_tuple(&t, sk);
+	put_tuple(e, &t);
 }
 
 /* Overrides the remote end from a user sockaddr (unconnected UDP: sendto/recvfrom/msg_name). */

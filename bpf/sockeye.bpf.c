@@ -81,9 +81,14 @@ static __always_inline __u32 copy_iovecs(struct scratch_event *s, __u64 iov, __u
 static __always_inline struct conn_state *conn_for(__u64 sk, __u64 ino, __u32 pid)
 {
 	struct conn_state *c = bpf_map_lookup_elem(&conns, &sk);
-	if (c && c->ino == ino)
+	if (c && c->ino == ino) {
+		/* UDP peers and a not-yet-bound local port can change: re-read those from the sock. */
+		if (c->tuple.transport == IPPROTO_UDP || c->tuple.local_port == 0)
+			read_tuple(&c->tuple, (struct sock *)sk);
 		return c;
+	}
 	struct conn_state fresh = {};
+	read_tuple(&fresh.tuple, (struct sock *)sk);
 	fresh.conn_id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
 	fresh.ino = ino;
 	fresh.pid = pid;
@@ -147,8 +152,7 @@ static __noinline int report_chunk(struct pending_call *pc, struct chunk *ch, __
 	struct scratch_event *s = scratch_slot();
 	if (!s)
 		return 0;
-	struct sock *sk = (struct sock *)pc->sk;
-	__u8 transport = BPF_CORE_READ(sk, sk_protocol);
+	__u8 transport = c->tuple.transport;
 	__u32 captured = ch->is_iov ? copy_iovecs(s, ch->src, ch->iovcnt, ch->len)
 				    : copy_part(s, 0, ch->src, ch->len);
 	if (captured > SOCKEYE_MAX_PAYLOAD)
@@ -170,7 +174,7 @@ static __noinline int report_chunk(struct pending_call *pc, struct chunk *ch, __
 	}
 	struct sockeye_event *e = &s->ev;
 	fill_common(e, c, pid_tgid, pc->fd);
-	fill_tuple(e, sk);
+	put_tuple(e, &c->tuple);
 	remote_from_sockaddr(e, (const void *)ch->name);
 	e->kind = SOCKEYE_EV_DATA;
 	e->direction = ch->dir;
