@@ -179,7 +179,8 @@ test('programStats with BPF stats enabled: run count and run time of the fired p
       const stats = obj.programStats();
       const fired = stats.find((s) => s.program === GETPPID_PROGRAM);
       assert.ok(fired && fired.id > 0);
-      assert.equal(fired.runCount, 50);
+      // run_cnt counts every getppid on the machine (the tgid filter runs inside the program).
+      assert.ok(fired.runCount >= 50, `runCount ${fired.runCount}`);
       assert.ok(fired.runTimeNs > 0);
       assert.equal(stats.find((s) => s.program === MISSING_TP_PROGRAM)?.runCount, 0);
     });
@@ -200,6 +201,21 @@ test('mapSizes resizes the ring buffer; a tiny ring under load counts every fail
     assert.ok(failed > 0n, 'reserve failures are counted');
     assert.equal(BigInt(got.records.length) + failed, 1000n, 'every call is either delivered or counted');
   }, { mapSizes: { fixture_events: 4096 } });
+});
+
+test('a drain larger than the 1 MiB batch cap is split into several batches, losing and reordering nothing', { skip }, async () => {
+  await withFixture({ fixture_no_wakeup: true }, (obj) => {
+    obj.attach(GETPPID_PROGRAM);
+    const got = collect(obj, 0);
+    const calls = 30_000; // 30k × 52 framed bytes ≈ 1.5 MiB
+    callGetppid(calls);
+    assert.equal(obj.pollNow(), calls);
+    assert.equal(got.records.length, calls);
+    assert.ok(got.batches.length >= 2, `expected the cap to split the drain, got ${got.batches.length} batch(es)`);
+    assert.ok(got.batches.every((b) => b.length <= (1 << 20) + 64), 'no batch exceeds the cap by more than one record');
+    for (let i = 1; i < calls; i++) assert.equal(got.records[i]!.seq, got.records[i - 1]!.seq + 1n);
+    assert.equal(sumPerCpuU64(obj.mapLookupPerCpu('fixture_hits', u32Key(1))), 0n);
+  }, { mapSizes: { fixture_events: 4 << 20 } });
 });
 
 test('a program the verifier rejects: the load error carries libbpf\'s reason and the verifier log tail', { skip }, () => {
