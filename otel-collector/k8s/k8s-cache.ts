@@ -174,9 +174,11 @@ export class K8sCache {
       this.stats.degraded = true;
       this.opts.logger.warn(`Kubernetes API unreachable for ${kind} (${describe(err)}); enriching from the cached state until it returns`);
     }
+    if (this.restartTimers.has(kind)) return; // one pending restart per kind
     const delay = Math.min(RESTART_MAX_MS, (this.backoff.get(kind) ?? RESTART_MIN_MS / 2) * 2);
     this.backoff.set(kind, delay);
     this.restartTimers.set(kind, setTimeout(() => {
+      this.restartTimers.delete(kind);
       if (this.stopped) return;
       this.stats.watchRestarts++;
       // start() re-watches from the last resourceVersion; a 410 there makes the client relist.

@@ -30,6 +30,8 @@ function outranks(a: SlimPod, b: SlimPod): boolean {
 export class K8sIndexes {
   readonly podsByUid = new Map<string, SlimPod>();
   private readonly podByIp = new Map<string, string>();
+  /** Every live pod listing an IP, so a deletion can hand the IP to the next claimant in O(1). */
+  private readonly ipClaims = new Map<string, Set<string>>();
   private readonly podByContainer = new Map<string, string>();
   private readonly serviceByIp = new Map<string, SlimService>();
   private readonly nodeByIp = new Map<string, string>();
@@ -44,14 +46,16 @@ export class K8sIndexes {
   upsertPod(p: SlimPod): void {
     const uid = p.metadata.uid;
     const old = this.podsByUid.get(uid);
-    if (old) this.unindexPod(old, p);
+    if (old) this.unindexPod(old);
     this.podsByUid.set(uid, p);
     this.identityCache.delete(uid);
     // Host-network pods share the node's IP: that IP names the node, not one of its pods.
     if (!p.hostNetwork && !p.terminal) {
       for (const ip of p.ips) {
-        const holder = this.podsByUid.get(this.podByIp.get(ip) ?? '');
-        if (!holder || holder === p || outranks(p, holder)) this.podByIp.set(ip, uid);
+        let set = this.ipClaims.get(ip);
+        if (!set) this.ipClaims.set(ip, (set = new Set()));
+        set.add(uid);
+        this.electIpOwner(ip);
       }
     }
     for (const c of p.containerIds) this.podByContainer.set(c, uid);
@@ -60,26 +64,30 @@ export class K8sIndexes {
   deletePod(p: SlimPod): void {
     const cur = this.podsByUid.get(p.metadata.uid);
     if (!cur) return;
-    this.unindexPod(cur);
     this.podsByUid.delete(p.metadata.uid);
+    this.unindexPod(cur);
     this.identityCache.delete(p.metadata.uid);
   }
 
-  private unindexPod(old: SlimPod, next?: SlimPod): void {
+  private unindexPod(old: SlimPod): void {
     const uid = old.metadata.uid;
     for (const ip of old.ips) {
-      if (this.podByIp.get(ip) !== uid) continue;
-      if (next && next.ips.includes(ip) && !next.terminal && !next.hostNetwork) continue;
-      this.podByIp.delete(ip);
-      // Another known pod may still hold it (e.g. the old pod went away after its successor came).
-      for (const other of this.podsByUid.values()) {
-        if (other.metadata.uid !== uid && other.ips.includes(ip) && !other.hostNetwork && !other.terminal) {
-          const holder = this.podsByUid.get(this.podByIp.get(ip) ?? '');
-          if (!holder || outranks(other, holder)) this.podByIp.set(ip, other.metadata.uid);
-        }
-      }
+      const set = this.ipClaims.get(ip);
+      if (!set?.delete(uid)) continue;
+      if (set.size === 0) this.ipClaims.delete(ip);
+      if (this.podByIp.get(ip) === uid) { this.podByIp.delete(ip); this.electIpOwner(ip); }
     }
-    for (const c of old.containerIds) if (this.podByContainer.get(c) === uid && !next?.containerIds.includes(c)) this.podByContainer.delete(c);
+    for (const c of old.containerIds) if (this.podByContainer.get(c) === uid) this.podByContainer.delete(c);
+  }
+
+  /** Among the pods claiming `ip` (usually one; two while a replacement overlaps), the best owns it. */
+  private electIpOwner(ip: string): void {
+    let best: SlimPod | undefined;
+    for (const u of this.ipClaims.get(ip) ?? []) {
+      const p = this.podsByUid.get(u);
+      if (p && (!best || outranks(p, best))) best = p;
+    }
+    if (best) this.podByIp.set(ip, best.metadata.uid); else this.podByIp.delete(ip);
   }
 
   podByUid(uid: string): SlimPod | undefined { return this.podsByUid.get(uid); }
@@ -154,7 +162,7 @@ export class K8sIndexes {
   }
 
   clear(kind: 'pods' | 'replicasets' | 'jobs' | 'services' | 'nodes'): void {
-    if (kind === 'pods') { this.podsByUid.clear(); this.podByIp.clear(); this.podByContainer.clear(); this.identityCache.clear(); }
+    if (kind === 'pods') { this.podsByUid.clear(); this.podByIp.clear(); this.ipClaims.clear(); this.podByContainer.clear(); this.identityCache.clear(); }
     else if (kind === 'replicasets') this.replicaSets.clear();
     else if (kind === 'jobs') this.jobs.clear();
     else if (kind === 'services') { this.serviceByIp.clear(); this.servicesByUid.clear(); }

@@ -77,6 +77,12 @@ export class K8sApiTestServer {
     if (o) this.change(path, 'DELETED', o);
   }
 
+  /** Deletes without telling watchers: a missed event, which only a relist (resync) can heal. */
+  removeSilently(path: string, name: string, namespace?: string): void {
+    this.objects.get(path)!.delete(`${namespace ?? ''}/${name}`);
+    this.rv++;
+  }
+
   /** Forgets history up to now (etcd compaction): watches from older versions get 410 Gone. */
   compact(): void { this.compactedBelow = this.rv + 1; for (const l of this.log.values()) l.length = 0; }
 
@@ -111,6 +117,7 @@ export class K8sApiTestServer {
       this.bump(`watch ${path}`);
       const from = Number(u.searchParams.get('resourceVersion') || this.rv);
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.flushHeaders(); // the real server answers a watch at once, before any event
       if (from < this.compactedBelow - 1) {
         this.bump(`gone ${path}`);
         res.end(JSON.stringify({ type: 'ERROR', object: {
