@@ -68,6 +68,29 @@ function engineScenario(name: string, s: Stream): Scenario {
   };
 }
 
+/** `conns` connections taking turns, one exchange each per turn: connection-table lookups and LRU upkeep on every event. */
+function interleavedScenario(name: string, conns: number, perConn: number): Scenario {
+  const one = stream(perConn, 1, () => response(BODY));
+  return {
+    name, unit: 'tx', bytesPerUnit: one.bytes / one.exchanges,
+    setup() {
+      let txs = 0;
+      const engine = new ProtocolEngine(undefined, () => { txs++; });
+      const perConnEvents = Array.from({ length: conns }, (_, c) => events(one, c + 1));
+      const all: CaptureEvent[] = [];
+      const steps = perConnEvents[0]!.length;
+      for (let i = 0; i < steps; i++) for (const evs of perConnEvents) all.push(evs[i]!);
+      const expected = conns * perConn;
+      return () => {
+        const before = txs;
+        engine.push(all);
+        if (txs - before !== expected) throw new Error(`${name}: ${txs - before} transactions, expected ${expected}`);
+        return expected;
+      };
+    },
+  };
+}
+
 const keepAlive = stream(1000, 1, () => response(BODY));
 const pipelined = stream(1000, 10, () => response(BODY));
 const chunked = stream(1000, 1, () => chunkedResponse(['{"items":[', BODY, ',', BODY, ']}']));
@@ -78,6 +101,7 @@ export const scenarios: Scenario[] = [
   engineScenario('http1 engine: pipelined GETs (10 per syscall)', pipelined),
   engineScenario('http1 engine: chunked responses (5 chunks)', chunked),
   engineScenario('http1 engine: 64 KiB bodies, capture capped at 256 B', largeCapped),
+  interleavedScenario('http1 engine: 1000 connections taking turns', 1000, 20),
 ];
 
 // ---- our parser vs llhttp, same bytes ----

@@ -1,7 +1,10 @@
 // Random valid HTTP/1.1 exchanges for property tests, the fuzzer and the benchmark: rendered to
 // bytes, cut into events in kernel order, optionally with capture caps and loss.
 import fc from 'fast-check';
+import type { Role } from '../../agent/capture/capture-events.js';
 import { EventScript } from './engine-event-script.js';
+
+export interface BuildOptions { connId?: number; role?: Role; close?: boolean }
 
 export interface Exchange { method: string; reqBody: number; reqChunked: boolean; status: number; respBody: number; respChunked: boolean; interim: boolean }
 
@@ -48,8 +51,11 @@ function cut(text: string, fractions: number[]): string[] {
 export interface Plan { exchanges: Exchange[]; batch: number; splits: number[]; loss: number[]; caps: number[] }
 
 /** Events in kernel order: a batch of requests, then their responses. Returns the script and the truth. */
-export function build(plan: Plan, lossy: boolean, protectFirstBatch: boolean) {
-  const s = new EventScript();
+export function build(plan: Plan, lossy: boolean, protectFirstBatch: boolean, opts: BuildOptions = {}) {
+  const role = opts.role ?? 'client';
+  const s = new EventScript(opts.connId ?? 1, role);
+  // The client writes requests (egress on its side); a server reads them (ingress).
+  const flip = (d: 'egress' | 'ingress') => (role === 'server' ? (d === 'egress' ? 'ingress' : 'egress') : d);
   const truth = plan.exchanges.map(render);
   let k = 0, r = 0;
   const rand = () => plan.splits[(r++) % plan.splits.length]!;
@@ -57,7 +63,8 @@ export function build(plan: Plan, lossy: boolean, protectFirstBatch: boolean) {
   for (let start = 0; start < truth.length; start += plan.batch) {
     const group = truth.slice(start, start + plan.batch);
     const protect = protectFirstBatch && start === 0;
-    const emit = (dir: 'egress' | 'ingress', text: string) => {
+    const emit = (clientDir: 'egress' | 'ingress', text: string) => {
+      const dir = flip(clientDir);
       for (const piece of cut(text, [rand(), rand()])) {
         const roll = lossAt();
         if (lossy && !protect && roll < 0.08) s.gap(dir, piece.length);
@@ -68,7 +75,7 @@ export function build(plan: Plan, lossy: boolean, protectFirstBatch: boolean) {
     emit('egress', group.map((g) => g.req).join(''));
     emit('ingress', group.map((g) => g.interim + g.resp).join(''));
   }
-  s.close();
+  if (opts.close !== false) s.close();
   return { s, truth };
 }
 

@@ -29,9 +29,9 @@ function assertNeverWrong(txs: Transaction[], truth: ReturnType<typeof render>[]
   }
 }
 
-test('no loss: every exchange comes out exactly, at any split, one by one or pipelined', () => {
-  fc.assert(fc.property(planArb(4), (plan) => {
-    const { s, truth } = build(plan, false, false);
+test('no loss: every exchange comes out exactly, at any split, one by one or pipelined, any role', () => {
+  fc.assert(fc.property(planArb(4), roleArb, (plan, role) => {
+    const { s, truth } = build(plan, false, false, { role });
     const { txs, counters } = runEngine(s.events);
     assert.equal(txs.length, truth.length);
     txs.forEach((tx, i) => {
@@ -45,17 +45,19 @@ test('no loss: every exchange comes out exactly, at any split, one by one or pip
   }), { numRuns: 300 });
 });
 
-test('random loss and capping, one request at a time: never a wrong pair, losses counted', () => {
-  fc.assert(fc.property(planArb(1), (plan) => {
-    const { s, truth } = build(plan, true, false);
+const roleArb = fc.constantFrom('client' as const, 'server' as const, 'unknown' as const);
+
+test('random loss and capping, one request at a time, any role: never a wrong pair, losses counted', () => {
+  fc.assert(fc.property(planArb(1), roleArb, (plan, role) => {
+    const { s, truth } = build(plan, true, false, { role });
     const { txs, counters } = runEngine(s.events);
     assertNeverWrong(txs, truth, counters);
   }), { numRuns: 400 });
 });
 
-test('random loss with pipelining (seen before the first loss): never a wrong pair', () => {
-  fc.assert(fc.property(planArb(4).filter((p) => p.batch >= 2 && p.exchanges.length >= 2), (plan) => {
-    const { s, truth } = build(plan, true, true);
+test('random loss with pipelining (seen before the first loss), any role: never a wrong pair', () => {
+  fc.assert(fc.property(planArb(4).filter((p) => p.batch >= 2 && p.exchanges.length >= 2), roleArb, (plan, role) => {
+    const { s, truth } = build(plan, true, true, { role });
     const { txs, counters } = runEngine(s.events);
     assertNeverWrong(txs, truth, counters);
   }), { numRuns: 400 });

@@ -39,8 +39,8 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
   /** The response whose body is being read, paired already (undefined: being skipped). */
   private inflight: Transaction | undefined;
   private inflightStartPos = 0;
-  /** Responses still owed to requests we already ended (timeout, bound): skipped when they come. */
-  private owed = 0;
+  /** Responses still owed to requests we already ended (timeout, bound), skipped when they come; true: a HEAD. */
+  private readonly owed: boolean[] = [];
   private pipelined = false;
   private lossSeen = false;
   private unsynced = false;
@@ -86,7 +86,7 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
     while (this.queue.length > 0 && this.queue[0]!.startNs < limit) {
       const req = this.queue.shift()!;
       if (req === this.reading) this.reading = undefined;
-      this.owed++;
+      this.owed.push(req.isHead);
       this.count('http1_timeouts');
       this.emitError(req, nowNs, 'timeout');
     }
@@ -99,12 +99,22 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
   // ---- StreamOwner ----
 
   onHead(stream: Http1Stream, head: Http1Head, ev: DataEvent, afterHead: number): Body {
-    if (head.kind === 'request') {
-      if (this.requestDir === undefined) this.setRequestDir(stream.direction);
-      return this.onRequestHead(stream, head);
+    if (this.requestDir === undefined) this.setRequestDir(head.kind === 'request' ? stream.direction : stream.direction === 'egress' ? 'ingress' : 'egress');
+    if (!this.unsynced) this.checkStarts(stream.messageStartNs);
+    return head.kind === 'request' ? this.onRequestHead(stream, head) : this.onResponseHead(stream, head, ev, afterHead);
+  }
+
+  /**
+   * Responses followed from the stream's first byte but requests only from later on: the first
+   * responses answer requests we never saw, and how many there were is unknown — no safe pairing.
+   */
+  private checkStarts(tsNs: number): void {
+    const req = this.requestDir === 'egress' ? this.egress : this.ingress;
+    const resp = req === this.egress ? this.ingress : this.egress;
+    if (req.startedAtZero === false && resp.startedAtZero === true) {
+      this.count('http1_unseen_first_requests');
+      this.desync(tsNs);
     }
-    if (this.requestDir === undefined) this.setRequestDir(stream.direction === 'egress' ? 'ingress' : 'egress');
-    return this.onResponseHead(stream, head, ev, afterHead);
   }
 
   onMessageEnd(stream: Http1Stream, endNs: number, endPos: number, truncated: boolean): void {
@@ -132,6 +142,21 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
     if (this.inflight !== undefined) this.finishInflight(tsNs, -1, undefined, 'response_truncated');
     if (this.pipelined) this.desync(tsNs);
     else this.endQueued(tsNs, 'gap');
+  }
+
+  onSkipped(stream: Http1Stream, tsNs: number): void {
+    // Skipped response bytes may have answered the requests waiting now: those end as 'gap'.
+    // (Skipped request bytes are the rest of a request, or requests whose responses meet an empty queue.)
+    if (this.requestDir !== undefined && stream.direction !== this.requestDir && this.queue.length > 0) this.endQueued(tsNs, 'gap');
+  }
+
+  onMidstreamStart(stream: Http1Stream, tsNs: number): void {
+    // Unseen response bytes may have answered the requests waiting now; requests are unaffected.
+    // (Not a loss for pipelining inference: nothing was lost that we had been following.)
+    if (this.requestDir !== undefined && stream.direction !== this.requestDir && this.queue.length > 0) {
+      if (this.inflight !== undefined) this.finishInflight(tsNs, -1, undefined, 'response_truncated');
+      this.endQueued(tsNs, 'gap');
+    }
   }
 
   // ---- internals ----
@@ -180,6 +205,13 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
       isHead: head.method === 'HEAD', isConnect: head.method === 'CONNECT', upgrade: head.upgrade,
       anomalies: head.degraded ? ['headers_truncated'] : [],
     };
+    if (stream.skippedTail) {
+      // This request was found after skipping the unseen rest of other requests written together
+      // with it (pipelining). How many were skipped is unknowable (a message need not start after a
+      // LF), so their responses cannot be told from this one's: pairing stops.
+      this.pipelined = true;
+      this.desync(stream.messageStartNs);
+    }
     if (this.unsynced) {
       req.anomalies.push('unsynced');
       this.emitError(req, stream.messageStartNs, 'gap');
@@ -187,7 +219,7 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
     } else {
       if (this.queue.length >= this.options.maxPendingRequests) {
         const dropped = this.queue.shift()!;
-        this.owed++;
+        this.owed.push(dropped.isHead);
         this.count('http1_pending_overflow');
         dropped.anomalies.push('pending_limit');
         this.emitError(dropped, stream.messageStartNs, 'timeout');
@@ -201,14 +233,23 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
   }
 
   private onResponseHead(stream: Http1Stream, head: Http1Head, ev: DataEvent, afterHead: number): Body {
+    if (stream.skippedTail && this.queue.length > 0) {
+      // Found after skipping unseen bytes inside a read: they may have held (part of) the answer to
+      // the oldest waiting request, so none of the waiting ones can safely take this response.
+      this.pipelined = true;
+      this.endQueued(stream.messageStartNs, 'gap');
+    }
     const status = head.status;
     if (status >= 100 && status < 200 && status !== 101) {
       this.count('http1_interim_responses');
       return Body.None; // 100-continue, 103: the final response is still to come
     }
     let req: PendingRequest | undefined;
-    if (this.owed > 0) {
-      this.owed--;
+    let headKnown = false; // the request this answers is known to be a HEAD
+    let framable = false; // we know the request, so we know whether a body follows
+    if (this.owed.length > 0) {
+      headKnown = this.owed.shift()!;
+      framable = true;
       this.count('http1_late_responses');
     } else if (this.unsynced) {
       this.count('http1_unpaired_responses');
@@ -233,7 +274,13 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
     if (status === 101 || (req?.isConnect === true && status >= 200 && status < 300)) {
       return this.switchAway(stream, head, req, ev, afterHead);
     }
-    if (req?.isHead === true || status === 204 || status === 304) return Body.None;
+    if (req !== undefined) framable = true;
+    if (req?.isHead === true || headKnown || status === 204 || status === 304) return Body.None;
+    // Without its request we cannot tell a HEAD response (no body) from one with a body.
+    if (!framable && (head.chunked || head.contentLength > 0 || head.contentLength < 0)) {
+      this.count('http1_unframed_responses');
+      return Body.Skip;
+    }
     if (head.chunked) return Body.Chunked;
     if (head.badFraming && head.contentLength < 0 && !head.chunked) return Body.UntilClose; // unknown coding: ends at close
     if (head.badFraming) { this.count('http1_bad_framing'); return Body.Unframed; }

@@ -6,7 +6,11 @@ import type { DataEvent, Direction } from '../../capture/capture-events.js';
 import { ensureCapacity, hexDigit, indexOfByte } from '../common/byte-text.js';
 import { findHeadEnd, HEAD_INVALID, Http1Head, lineEnd, looksLikeRequestStart, looksLikeResponseStart, parseHead, parseStartLine } from './http1-head.js';
 
-export const enum Body { None, Length, Chunked, UntilClose, Stop, Reject, Unframed }
+/**
+ * How to frame what follows a head. Skip: a message we do not report and cannot frame (a response
+ * whose request we never saw may answer a HEAD): look for the next message start instead.
+ */
+export const enum Body { None, Length, Chunked, UntilClose, Stop, Reject, Unframed, Skip }
 
 const enum State { Start, Head, Length, ChunkSize, ChunkData, ChunkDataEnd, Trailers, UntilClose, Resync, Stopped }
 
@@ -20,6 +24,10 @@ export interface StreamOwner {
   onMessageEnd(stream: Http1Stream, endNs: number, messageBytes: number, truncated: boolean): void;
   /** Bytes were lost where framing needed them: the stream now waits for the next message start. */
   onFramingLoss(stream: Http1Stream, tsNs: number): void;
+  /** Resynchronisation passed over unseen bytes (they may have held whole messages). */
+  onSkipped(stream: Http1Stream, tsNs: number): void;
+  /** This direction's first event is not its stream's start: earlier bytes were never seen. */
+  onMidstreamStart(stream: Http1Stream, tsNs: number): void;
   count(counter: string, n?: number): void;
 }
 
@@ -33,6 +41,14 @@ export class Http1Stream {
   lastNs = 0;
   /** Size of the last head parsed. */
   headBytes = 0;
+  /**
+   * Set when resynchronisation found the next message start inside an event, after skipping the
+   * unseen rest of messages written (or read) together with it — evidence of pipelining. Read by
+   * the owner in onHead.
+   */
+  skippedTail = false;
+  /** Whether this direction was followed from its stream's first byte (undefined: no event yet). */
+  startedAtZero: boolean | undefined = undefined;
 
   private state = State.Start;
   private remaining = 0;
@@ -114,9 +130,11 @@ export class Http1Stream {
     const ts = ev.tsNs;
     this.lastNs = ts;
     if (this.expectedOffset < 0) {
+      this.startedAtZero = ev.offset === 0;
       if (ev.offset > 0) { // picked up mid-stream: the next message start is our first
         this.state = State.Resync;
         this.owner.count('http1_midstream_starts');
+        this.owner.onMidstreamStart(this, ts);
       }
     } else if (ev.offset > this.expectedOffset) {
       this.owner.count('http1_offset_gaps');
@@ -221,17 +239,23 @@ export class Http1Stream {
           pos = total;
           break;
         case State.Resync: {
-          if (pos >= cap) { this.owner.count('http1_resync_skipped_bytes', total - pos); return; }
-          const at = this.findMessageStart(bytes, pos, cap);
-          if (at < 0) { this.owner.count('http1_resync_skipped_bytes', total - pos); return; }
+          const at = pos >= cap ? -1 : this.findMessageStart(bytes, pos, cap);
+          if (at < 0) { this.skipped(total - pos, ts); return; }
           this.owner.count('http1_resyncs');
-          this.owner.count('http1_resync_skipped_bytes', at - pos);
+          if (at > pos) this.skipped(at - pos, ts);
+          if (at > pos) this.skippedTail = true;
           this.state = State.Start;
           pos = at;
           break;
         }
       }
     }
+  }
+
+  /** Bytes passed over while looking for a message start: the owner decides what they may have held. */
+  private skipped(n: number, ts: number): void {
+    this.owner.count('http1_resync_skipped_bytes', n);
+    this.owner.onSkipped(this, ts);
   }
 
   /** Close: a body delimited by close ends now; anything else is incomplete. */
@@ -259,6 +283,7 @@ export class Http1Stream {
     if (cut) head.degraded = true;
     if (head.degraded) this.owner.count('http1_degraded_heads');
     const mode = this.owner.onHead(this, head, ev, afterHead);
+    this.skippedTail = false;
     if (head.degraded && mode !== Body.Reject && mode !== Body.Stop) {
       // Framing is unknown after a cut head: report what we have, then wait for the next message.
       this.endMessage(this.messageStartPos + this.headBytes, ev.tsNs, true);
@@ -273,6 +298,9 @@ export class Http1Stream {
       case Body.UntilClose: this.state = State.UntilClose; break;
       case Body.Stop: this.stop(); return ev.totalBytes;
       case Body.Reject: this.malformed(ev.tsNs, 'http1_parse_errors'); return ev.totalBytes;
+      case Body.Skip:
+        this.state = State.Resync;
+        return afterHead;
       case Body.Unframed:
         this.endMessage(this.messageStartPos + this.headBytes, ev.tsNs, true);
         this.state = State.Resync;
