@@ -143,18 +143,26 @@ async function main() {
       const http = delta(s1, s2);
       const nsPerNonSocket = ddStats.ns / ddCalls;
       const nsPerRequest = http.ns / REQUESTS;
-      const nsPerSocketSyscall = http.ns / Math.max(1, socketEvents);
+      // Background processes run the same programs meanwhile; the per-syscall average of the data
+      // programs times the bench's own syscalls per request is the figure attributable to it.
+      const dataProg = (n: string) => /^sockeye_(enter|exit)_(read|write|readv|writev|sendto|recvfrom|sendmsg|recvmsg|sendmmsg|recvmmsg)$/.test(n);
+      const dataNs = delta(s1, s2, dataProg).ns;
+      const dataCalls = delta(s1, s2, (n) => dataProg(n) && n.startsWith('sockeye_enter_')).cnt;
+      const nsPerSocketSyscall = dataNs / Math.max(1, dataCalls);
+      const syscallsPerRequest = socketEvents / REQUESTS;
+      const nsPerRequestOwn = nsPerSocketSyscall * syscallsPerRequest;
       const wallDd = (ddCap.ms - ddBase.ms) * 1e6 / DD_CALLS;
 
       console.log('\nkernel (bpf_stats: run_time_ns / run_cnt)                        figure  goal         note');
       row('BPF ns per non-socket read/write (enter+exit)', nsPerNonSocket.toFixed(0) + ' ns', '≤ 150 ns', `${ddCalls} calls seen; ${(nsPerNonSocket / 150).toFixed(2)}× goal`);
       row('  floor: empty programs on the same tracepoints', floor.toFixed(0) + ' ns', '', 'dispatch + bpf_stats accounting, paid by any program');
       row('  sockeye above the floor', (nsPerNonSocket - floor).toFixed(0) + ' ns', '', `${(nsPerNonSocket / floor).toFixed(2)}× the floor`);
-      row('BPF ns per HTTP request (all programs, both sides)', nsPerRequest.toFixed(0) + ' ns', '≤ 500 ns', `${(nsPerRequest / 500).toFixed(2)}× goal`);
-      row('BPF ns per traced socket data syscall', nsPerSocketSyscall.toFixed(0) + ' ns', '', `${socketEvents} data events for the bench pids`);
+      row('BPF ns per HTTP request (its own syscalls, both sides)', nsPerRequestOwn.toFixed(0) + ' ns', '≤ 500 ns', `${(nsPerRequestOwn / 500).toFixed(2)}× goal; ${syscallsPerRequest.toFixed(1)} traced syscalls per request`);
+      row('  all programs, whole machine, / requests', nsPerRequest.toFixed(0) + ' ns', '', 'includes background traffic on the node');
+      row('BPF ns per traced socket data syscall (enter+exit)', nsPerSocketSyscall.toFixed(0) + ' ns', '', `${dataCalls} calls; ${socketEvents} events from the bench pids`);
       console.log('\nwall clock, same workload without → with capture');
       row('dd: ms for the read/write loop', `${ddBase.ms.toFixed(0)} → ${ddCap.ms.toFixed(0)}`, '', `${(ddCap.ms / ddBase.ms).toFixed(2)}×, +${wallDd.toFixed(0)} ns per call`);
-      row('HTTP keep-alive: requests/s', `${(REQUESTS / (httpBase.ms / 1000)).toFixed(0)} → ${(REQUESTS / (httpCapMs / 1000)).toFixed(0)}`, '', `${(httpBase.ms / httpCapMs).toFixed(2)}× throughput`);
+      row('HTTP keep-alive: requests/s (noisy on a shared box)', `${(REQUESTS / (httpBase.ms / 1000)).toFixed(0)} → ${(REQUESTS / (httpCapMs / 1000)).toFixed(0)}`, '', `${(httpBase.ms / httpCapMs).toFixed(2)}× throughput`);
       console.log('\nper program during the dd phase (non-socket read/write)');
       const beforeDd = statsByName(s0);
       for (const p of s1) {
