@@ -139,7 +139,14 @@ export class Service implements Host {
       }
     }
     const addr = this.config.service.telemetry.metrics.address;
-    if (addr) this.telemetryServer = await serveTelemetry(addr, this.telemetry);
+    if (addr) {
+      try {
+        this.telemetryServer = await serveTelemetry(addr, this.telemetry);
+      } catch (e) {
+        for (const s of started.reverse()) await s.component.shutdown().catch(() => {});
+        throw new Error(`failed to serve self-telemetry on ${addr}: ${(e as Error).message}`);
+      }
+    }
     this.telemetry.gauge('process_resident_memory_bytes', 'Resident set size of the collector process.', () => process.memoryUsage.rss());
     this.ready = true;
     this.logger.info(`started: ${this.config.service.pipelines.map((p) => p.id).join(', ')}`);

@@ -136,5 +136,15 @@ receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:${port}" } } } }
 exporters: { prometheus: { endpoint: "127.0.0.1:0" } , capture/x: }
 service: { pipelines: { traces: { receivers: [otlp], exporters: [capture/x] }, metrics: { receivers: [otlp], exporters: [prometheus] } } }
 `), /failed to start receiver otlp: cannot listen: .*EADDRINUSE/);
+  // The self-telemetry listener failing also unwinds: the receiver's port is free again afterwards.
+  const recvPort = await freePort();
+  const yaml = (tel: number) => `
+receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:${recvPort}" } } } }
+exporters: { capture/y: }
+service: { telemetry: { metrics: { address: "127.0.0.1:${tel}" } }, pipelines: { traces: { receivers: [otlp], exporters: [capture/y] } } }
+`;
+  await assert.rejects(startCollector(yaml(port)), /failed to serve self-telemetry on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
   blocker.close();
+  const ok = await collector(yaml(await freePort()));
+  assert.equal(receiverPorts(ok).http, recvPort);
 });
