@@ -115,8 +115,12 @@ export class K8sCache {
         const spec = this.specs[kind];
         this.indexes.clear(kind);
         for (const o of list.items) spec.upsert(o as never);
-        // The informer's own cache keeps serving get/list; the indexes are what lookups read.
-        void inf;
+        // Watch events that arrived while the list was read are newer than its snapshot: keep them.
+        // (resourceVersions are opaque by contract; etcd's are integers, anything else is skipped.)
+        const snapshot = Number(list.metadata?.resourceVersion);
+        if (Number.isFinite(snapshot)) {
+          for (const o of inf.list()) if (Number(o.metadata.resourceVersion) > snapshot) spec.upsert(o as never);
+        }
       } catch (e) {
         this.stats.listErrors++;
         this.opts.logger.warn(`resync of ${kind} failed: ${(e as Error).message}`);
