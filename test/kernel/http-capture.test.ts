@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DataEvent } from '../../agent/capture/capture-events.js';
 import { DEFAULT_PAYLOAD_CAP } from '../../agent/capture/event-layout.js';
-import { firstLine, peerPath, Recorder, run, startServer, stopPeer, type Peer } from './capture-helpers.js';
+import { firstLine, peerPath, Recorder, run, startPeer, startServer, stopPeer, type Peer } from './capture-helpers.js';
 
 let rec: Recorder;
 const peers: Peer[] = [];
@@ -109,4 +109,21 @@ test('a body larger than the copy cap: true lengths reported, payload capped', a
   assert.ok(await rec.until(() => sum(rec.data(server.pid).filter((e) => e.direction === 'egress' && e.tuple.remotePort === resp[0]!.tuple.localPort)) === sum(resp)));
   assert.ok(sent.length > 0);
   assert.match(firstLine(sent[0]!), /^HTTP\/1\.1 200/);
+});
+
+test('a client killed with SIGKILL (no close() call): its connection still ends with a close event', async () => {
+  const server = await startServer('http-server', ['127.0.0.1']);
+  peers.push(server);
+  const client = startPeer(peerPath('http-client'), [`http://127.0.0.1:${server.port}/killed`, '2', '1']);
+  peers.push(client);
+  await client.waitLine('first-done');
+  assert.ok(await rec.until(() => rec.data(client.pid).some((e) => e.direction === 'ingress')));
+  const connId = rec.data(client.pid)[0]!.connId;
+  client.child.kill('SIGKILL');
+  assert.ok(await rec.until(() => rec.events.some((e) => e.kind === 'close' && e.connId === connId)),
+    'close reported from the socket state change');
+  const close = rec.events.find((e) => e.kind === 'close' && e.connId === connId)!;
+  assert.equal(close.process.pid, client.pid);
+  assert.equal(close.role, 'client');
+  assert.equal(close.tuple.remotePort, server.port);
 });
