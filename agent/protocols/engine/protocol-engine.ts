@@ -45,7 +45,6 @@ export class ProtocolEngine {
   readonly stats = new CounterSet();
   private readonly conns = new Map<number, Connection>();
   private readonly registry: ParserRegistry;
-  private lastTouched: Connection | undefined = undefined;
   // Per-event counters live in fields: a keyed add per event is measurable at 1M events/s.
   private events = 0;
   private transactions = 0;
@@ -81,7 +80,6 @@ export class ProtocolEngine {
       } catch (err) {
         // Only a malformed event object can get here (parser exceptions are caught below).
         this.stats.add('engine_bad_events');
-        this.lastTouched = undefined;
       }
     }
   }
@@ -123,12 +121,7 @@ export class ProtocolEngine {
         return;
       }
       conn = this.open(ev);
-    } else if (conn !== this.lastTouched) {
-      // Map order is the LRU order used for capacity eviction.
-      this.conns.delete(ev.connId);
-      this.conns.set(ev.connId, conn);
     }
-    this.lastTouched = conn;
     if (ev.tsNs > conn.lastSeenNs) conn.lastSeenNs = ev.tsNs;
 
     if (conn.mode === 'pending') this.resolveMode(conn, ev);
@@ -145,10 +138,7 @@ export class ProtocolEngine {
   }
 
   private open(ev: CaptureEvent): Connection {
-    if (this.conns.size >= this.options.maxConnections) {
-      const oldest = this.conns.values().next().value as Connection;
-      this.evict(oldest, ev.tsNs, 'engine_evicted_capacity');
-    }
+    if (this.conns.size >= this.options.maxConnections) this.evictLeastRecent(ev.tsNs);
     const conn = new Connection({ connId: ev.connId, role: ev.role, tuple: ev.tuple, process: ev.process }, this);
     conn.lastSeenNs = ev.tsNs;
     this.conns.set(ev.connId, conn);
@@ -218,7 +208,6 @@ export class ProtocolEngine {
   /** Closed or evicted: forget the connection; its parser ends what is pending. */
   private finish(conn: Connection, ev: CloseEvent): void {
     this.conns.delete(conn.info.connId);
-    if (this.lastTouched === conn) this.lastTouched = undefined;
     const parser = conn.parser;
     conn.parser = undefined;
     if (parser === undefined) return;
@@ -227,6 +216,34 @@ export class ProtocolEngine {
     } catch {
       this.stats.add(`${conn.mode}_parser_exceptions`);
     }
+  }
+
+  /**
+   * The table is full: evict the least recently active connections, 1/64 of the table at a time
+   * (at least one), so that the O(n log n) search is paid once per many opens. Recency is the last
+   * event's timestamp; keeping an exact LRU order in the Map cost a delete+set on every event.
+   */
+  private evictLeastRecent(nowNs: number): void {
+    const n = this.conns.size;
+    const k = Math.max(1, Math.floor(n / 64));
+    let victims: Connection[];
+    if (k === 1) {
+      let oldest: Connection | undefined;
+      for (const c of this.conns.values()) if (oldest === undefined || c.lastSeenNs < oldest.lastSeenNs) oldest = c;
+      victims = [oldest!];
+    } else {
+      const seen = new Float64Array(n);
+      let i = 0;
+      for (const c of this.conns.values()) seen[i++] = c.lastSeenNs;
+      seen.sort();
+      const threshold = seen[k - 1]!;
+      victims = [];
+      for (const c of this.conns.values()) {
+        if (c.lastSeenNs <= threshold) victims.push(c);
+        if (victims.length === k) break;
+      }
+    }
+    for (const v of victims) this.evict(v, nowNs, 'engine_evicted_capacity');
   }
 
   /** Drops a connection to keep a bound; its parser finishes what it can (anomaly 'evicted'). */
