@@ -18,7 +18,11 @@ constexpr size_t kBatchBytes = 1 << 20;        // hand JS at most ~1 MiB at a ti
 constexpr int kRoundsPerWakeup = 16;           // then yield to the event loop (poll is level-triggered)
 constexpr int kRoundsPerPollNow = 1 << 12;
 
-void FreeHandle(uv_handle_t* handle) { delete handle; }
+// uv_close callback: delete through the handle's real type (uv_poll_t / uv_timer_t).
+template <typename Handle>
+void FreeHandle(uv_handle_t* handle) {
+  delete reinterpret_cast<Handle*>(handle);
+}
 }  // namespace
 
 RingBufferPoller::RingBufferPoller(Napi::Env env, Napi::Function on_batch)
@@ -156,13 +160,13 @@ void RingBufferPoller::Stop() {
   if (poll_ != nullptr) {
     poll_->data = nullptr;
     uv_poll_stop(poll_);
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreeHandle);
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreeHandle<uv_poll_t>);
     poll_ = nullptr;
   }
   if (timer_ != nullptr) {
     timer_->data = nullptr;
     uv_timer_stop(timer_);
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_), FreeHandle);
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_), FreeHandle<uv_timer_t>);
     timer_ = nullptr;
   }
   on_batch_.Reset();
