@@ -140,6 +140,10 @@ test('h2c upgrade: the HTTP/2 parser takes over with the upgraded request and th
   assert.equal(seen.handover?.upgradeRequest?.request.path, '/h2');
   assert.equal(seen.handover?.upgradeRequest?.requestBytes, h2cRequest.length);
   assert.deepEqual(seen.data, [`ingress:${serverSettings.toString('hex')}`, `egress:${Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n').toString('hex')}`]);
+  // The carried bytes are a copy: the capture may reuse its batch buffer.
+  const carried = seen.handover!.carry[0]!.bytes;
+  (s.events[1] as DataEvent).bytes.fill(0);
+  assert.equal(Buffer.from(carried).toString('hex'), serverSettings.toString('hex'));
   assert.equal(engine.counters().engine_switch_to_http2, 1);
 });
 

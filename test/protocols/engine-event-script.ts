@@ -24,7 +24,7 @@ export class EventScript {
   data(direction: Direction, payload: string | Uint8Array, cap = Infinity): this {
     const bytes = typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload;
     const captured = bytes.length > cap ? bytes.subarray(0, cap) : bytes;
-    this.events.push({ ...this.base(), kind: 'data', direction, syscall: direction === 'egress' ? 'writev' : 'read', bytes: new Uint8Array(captured), totalBytes: bytes.length, offset: this.offsets[direction] });
+    this.events.push({ ...this.base(), kind: 'data', direction, syscall: direction === 'egress' ? 'writev' : 'read', bytes: Buffer.from(captured) /* a Buffer, often a view into a shared pool slab, as the capture decoder hands them */, totalBytes: bytes.length, offset: this.offsets[direction] });
     this.offsets[direction] += bytes.length;
     return this;
   }

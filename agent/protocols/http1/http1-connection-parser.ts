@@ -304,7 +304,7 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
       const carry = [];
       const rest = Math.min(afterHead, ev.bytes.length);
       if (ev.totalBytes > afterHead) {
-        carry.push({ direction: ev.direction, bytes: ev.bytes.slice(rest), totalBytes: ev.totalBytes - afterHead, offset: ev.offset + afterHead, tsNs: ev.tsNs });
+        carry.push({ direction: ev.direction, bytes: new Uint8Array(ev.bytes.subarray(rest)) /* a copy: ev.bytes may be a Buffer, whose slice is a view */, totalBytes: ev.totalBytes - afterHead, offset: ev.offset + afterHead, tsNs: ev.tsNs });
       }
       this.sink.switchProtocol({
         to: 'http2', carry,
