@@ -23,38 +23,50 @@ export interface EnrichCounters { local: Counter; peer: Counter; labels: Record<
 
 /** Enriches in place; exported so the benchmark and tests can drive it without a cache server. */
 export function enrichTraces(ix: K8sIndexes, data: Traces, counters?: EnrichCounters): void {
+  // Tallied per call and added once: label handling per span would cost more than the lookup.
+  let pods = 0, services = 0, nodes = 0, external = 0, localPod = 0, localUnknown = 0;
   for (const rs of data.resourceSpans) {
     const res = rs.resource ?? (rs.resource = { attributes: [] });
-    enrichLocal(ix, res.attributes, counters);
+    const local = enrichLocal(ix, res.attributes);
+    if (local === 'pod') localPod++; else if (local === 'unknown_pod') localUnknown++;
     for (const ss of rs.scopeSpans) {
       for (const span of ss.spans) {
-        if (getString(span.attributes, PEER_KIND) !== undefined) continue;
-        const addr = peerAddress(span.kind, span.attributes);
+        // One pass over the attributes picks every key we need.
+        let peer: string | undefined, server: string | undefined, client: string | undefined;
+        let resolved = false;
+        for (const kv of span.attributes) {
+          const k = kv.key;
+          if (k === 'network.peer.address') peer = kv.value?.stringValue ?? undefined;
+          else if (k === 'server.address') server = kv.value?.stringValue ?? undefined;
+          else if (k === 'client.address') client = kv.value?.stringValue ?? undefined;
+          else if (k === PEER_KIND) { resolved = true; break; }
+        }
+        if (resolved) continue;
+        const other = span.kind === SpanKind.SERVER ? client : server;
+        const addr = peer && isIp(peer) ? peer : other && isIp(other) ? other : undefined;
         if (!addr) continue;
-        const kind = resolvePeer(ix, addr, span.attributes);
-        counters?.peer.add(1, { ...counters.labels, result: kind });
+        const kind = resolvePeer(ix, normalizeIp(addr), span.attributes, true);
+        if (kind === 'pod') pods++; else if (kind === 'service') services++; else if (kind === 'node') nodes++; else external++;
       }
     }
   }
+  if (!counters) return;
+  const l = counters.labels;
+  if (pods) counters.peer.add(pods, { ...l, result: 'pod' });
+  if (services) counters.peer.add(services, { ...l, result: 'service' });
+  if (nodes) counters.peer.add(nodes, { ...l, result: 'node' });
+  if (external) counters.peer.add(external, { ...l, result: 'external' });
+  if (localPod) counters.local.add(localPod, { ...l, result: 'pod' });
+  if (localUnknown) counters.local.add(localUnknown, { ...l, result: 'unknown_pod' });
 }
 
-function enrichLocal(ix: K8sIndexes, attrs: KeyValue[], counters?: EnrichCounters): void {
+function enrichLocal(ix: K8sIndexes, attrs: KeyValue[]): 'pod' | 'unknown_pod' | undefined {
   const uid = getString(attrs, 'k8s.pod.uid');
   const cid = uid ? undefined : getString(attrs, 'container.id');
   const pod = uid ? ix.podByUid(uid) : cid ? ix.podForContainer(cid) : undefined;
-  if (!pod) {
-    if (uid || cid) counters?.local.add(1, { ...counters.labels, result: 'unknown_pod' });
-    return;
-  }
+  if (!pod) return uid || cid ? 'unknown_pod' : undefined;
   for (const [k, v] of Object.entries(ix.identity(pod))) if (v !== undefined) setIfAbsent(attrs, k, v);
-  counters?.local.add(1, { ...counters.labels, result: 'pod' });
-}
-
-function peerAddress(kind: SpanKind, attrs: KeyValue[]): string | undefined {
-  const candidates = [getString(attrs, 'network.peer.address'),
-    kind === SpanKind.SERVER ? getString(attrs, 'client.address') : getString(attrs, 'server.address')];
-  for (const c of candidates) if (c && isIp(c)) return normalizeIp(c);
-  return undefined;
+  return 'pod';
 }
 
 export const k8sAttributesProcessorFactory: ProcessorFactory<K8sAttributesConfig> = {

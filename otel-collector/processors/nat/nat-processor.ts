@@ -10,8 +10,8 @@ import type { ProcessorFactory } from '../../component/factory.js';
 import type { Traces } from '../../pdata/types.js';
 import { acquireK8sCache, releaseK8sCache, type K8sCache } from '../../k8s/k8s-cache.js';
 import { cacheOptions, k8sConnection } from '../../k8s/k8s-connection-config.js';
-import { getString, isIp, normalizeIp, setString } from '../../k8s/span-attributes.js';
-import { PEER_KIND, PEER_PREFIX, writePodPeer, writeServicePeer } from '../../k8s/peer-resolver.js';
+import { isIp, normalizeIp } from '../../k8s/span-attributes.js';
+import { writeNodePeer, writePeerKind, writePodPeer, writeServicePeer } from '../../k8s/peer-resolver.js';
 import type { K8sIndexes } from '../../k8s/k8s-indexes.js';
 import type { Counter } from '../../component/self-telemetry.js';
 
@@ -23,38 +23,44 @@ export type NatConfig = Infer<typeof config>;
 
 /** Resolves NATed spans in place; returns how many spans carried a translation. */
 export function resolveNat(ix: K8sIndexes, data: Traces, counter?: Counter, labels: Record<string, string> = {}): number {
-  let n = 0;
+  let n = 0, pods = 0, nodes = 0, unknown = 0, bad = 0;
   for (const rs of data.resourceSpans) {
     for (const ss of rs.scopeSpans) {
       for (const span of ss.spans) {
         const a = span.attributes;
-        const raw = getString(a, NAT_PEER_ADDRESS);
+        let raw: string | undefined, server: string | undefined, peer: string | undefined;
+        for (const kv of a) {
+          const k = kv.key;
+          if (k === NAT_PEER_ADDRESS) raw = kv.value?.stringValue ?? undefined;
+          else if (k === 'server.address') server = kv.value?.stringValue ?? undefined;
+          else if (k === 'network.peer.address') peer = kv.value?.stringValue ?? undefined;
+        }
         if (raw === undefined) continue;
         n++;
-        if (!isIp(raw)) { counter?.add(1, { ...labels, result: 'bad_address' }); continue; }
+        if (!isIp(raw)) { bad++; continue; }
         const backend = normalizeIp(raw);
         // The Service identity comes from the address the client dialed.
-        const dialed = [getString(a, 'server.address'), getString(a, 'network.peer.address')].find((x) => x && isIp(x));
+        const dialed = server && isIp(server) ? server : peer && isIp(peer) ? peer : undefined;
         const svc = dialed ? ix.serviceForIp(normalizeIp(dialed)) : undefined;
         if (svc) writeServicePeer(a, svc.metadata.name, svc.metadata.namespace);
         const pod = ix.podForIp(backend);
         if (pod) {
           writePodPeer(a, ix.identity(pod));
-          setString(a, PEER_KIND, 'pod');
-          counter?.add(1, { ...labels, result: 'pod' });
+          writePeerKind(a, 'pod');
+          pods++;
           continue;
         }
         const node = ix.nodeForIp(backend);
-        if (node) {
-          setString(a, `${PEER_PREFIX}k8s.node.name`, node);
-          setString(a, PEER_KIND, 'node');
-          counter?.add(1, { ...labels, result: 'node' });
-        } else {
-          setString(a, PEER_KIND, 'external');
-          counter?.add(1, { ...labels, result: 'unknown_backend' });
-        }
+        if (node) { writeNodePeer(a, node); writePeerKind(a, 'node'); nodes++; }
+        else { writePeerKind(a, 'external'); unknown++; }
       }
     }
+  }
+  if (counter) {
+    if (pods) counter.add(pods, { ...labels, result: 'pod' });
+    if (nodes) counter.add(nodes, { ...labels, result: 'node' });
+    if (unknown) counter.add(unknown, { ...labels, result: 'unknown_backend' });
+    if (bad) counter.add(bad, { ...labels, result: 'bad_address' });
   }
   return n;
 }
