@@ -4,7 +4,7 @@
 // ConntrackWatcher in the node namespace, span attributes built by the agent's addNatPeer from each
 // connection's socket tuple, sent with the OpenTelemetry JS SDK's OTLP exporter into a collector
 // running nat + k8s_attributes against the API test server (a stand-in for the Kubernetes API).
-import { test, before, after } from 'node:test';
+import { test as baseTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCollector, receiverPorts, waitFor } from './helpers/collector-harness.js';
 import { fixtureApiServer, sendSpans, capturedSpans, under, type SpanSpec } from './k8s-test-helpers.js';
@@ -13,15 +13,18 @@ import type { Service } from '../../otel-collector/service/service.js';
 import { ConntrackWatcher } from '../../agent/conntrack/conntrack-watcher.js';
 import { addNatPeer } from '../../agent/conntrack/nat-span-attributes.js';
 import {
-  NodeTopology, CLIENT_IP, SERVER_IP, VIP, VIP_PORT, TCP_ECHO_SERVER, SHORT_CONNECTIONS_CLIENT,
+  NodeTopology, netnsUnavailable, CLIENT_IP, SERVER_IP, VIP, VIP_PORT, TCP_ECHO_SERVER, SHORT_CONNECTIONS_CLIENT,
 } from '../conntrack/netns-node-topology.js';
 
+const skip = netnsUnavailable();
+const test = (name: string, fn: () => Promise<void> | void) => baseTest(name, { skip }, fn);
 const topo = new NodeTopology();
 let api: K8sApiTestServer;
 let svc: Service;
 let watcher: ConntrackWatcher | undefined;
 
 before(async () => {
+  if (skip) return;
   topo.create();
   await topo.startDaemon(topo.server, TCP_ECHO_SERVER);
   api = await fixtureApiServer();

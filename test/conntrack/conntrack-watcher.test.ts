@@ -2,18 +2,21 @@
 // kube-proxy does, real clients make real TCP connections, and the watcher — reading ctnetlink in the
 // node namespace — must know each connection's real destination, including connections that lived
 // under 10 ms and were already destroyed when looked up.
-import { test, before, after } from 'node:test';
+import { test as baseTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { ConntrackWatcher } from '../../agent/conntrack/conntrack-watcher.js';
 import {
-  NodeTopology, CLIENT_IP, SERVER_IP, VIP, VIP_PORT, SERVER_PORT, TCP_ECHO_SERVER, SHORT_CONNECTIONS_CLIENT,
+  NodeTopology, netnsUnavailable, CLIENT_IP, SERVER_IP, VIP, VIP_PORT, SERVER_PORT, TCP_ECHO_SERVER, SHORT_CONNECTIONS_CLIENT,
 } from './netns-node-topology.js';
 
+const skip = netnsUnavailable();
+const test = (name: string, fn: () => Promise<void> | void) => baseTest(name, { skip }, fn);
 const topo = new NodeTopology();
 let watcher: ConntrackWatcher | undefined;
 
 before(async () => {
+  if (skip) return;
   topo.create();
   await topo.startDaemon(topo.server, TCP_ECHO_SERVER);
 });

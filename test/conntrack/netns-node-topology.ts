@@ -10,6 +10,15 @@ export const VIP = '198.18.100.10';
 export const VIP_PORT = 80;
 export const SERVER_PORT = 8080;
 
+/** Why these tests cannot run here, or undefined when they can (root, iproute2, iptables, conntrack). */
+export function netnsUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root to create network namespaces and load conntrack';
+  for (const tool of ['ip', 'iptables', 'conntrack', 'nsenter']) {
+    try { execFileSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`], { stdio: 'ignore' }); } catch { return `${tool} is not installed (scripts/setup.sh installs it)`; }
+  }
+  return undefined;
+}
+
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
 export class NodeTopology {
