@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../otel-collector/service/collector-config.js';
 import { testRegistry } from './helpers/collector-harness.js';
@@ -66,4 +67,11 @@ test('collector: ConfigMap is the default pipeline verbatim, it validates, and t
   assert.deepEqual(ports, [4317, 4318, 8888, 8889, 13133]);
   const svc = find('Service', 'sockeye-collector')!;
   assert.deepEqual(svc.spec.ports.map((p: Doc) => p.port).sort(), [4317, 4318, 8888, 8889]);
+});
+
+const noKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).error ? 'kubectl is not installed' : undefined;
+test('kubectl kustomize renders deploy/ into the full set of objects', { skip: noKubectl }, () => {
+  const out = execFileSync('kubectl', ['kustomize', new URL('deploy/', root).pathname], { encoding: 'utf8' });
+  const kinds = parseAllDocuments(out).map((d) => (d.toJS() as Doc).kind).sort();
+  assert.deepEqual(kinds, ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet', 'Deployment', 'Namespace', 'Service', 'ServiceAccount', 'ServiceAccount']);
 });
