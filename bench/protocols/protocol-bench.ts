@@ -16,6 +16,16 @@ for (const file of readdirSync(here).filter((f) => f.endsWith('-scenarios.js')).
 const pick = <T extends { name: string }>(xs: T[]) => (filter ? xs.filter((x) => x.name.includes(filter)) : xs);
 
 console.log(`protocol engine benchmark — node ${process.version}, per CPU-second of this process (one core), median of ${defaultHarnessOptions.rounds} × ${defaultHarnessOptions.roundMs} ms CPU`);
+// A fixed CPU loop, timed like the scenarios: on a shared VM back-to-back runs of it alone vary by
+// up to 1.6×, so compare figures across runs only together with this line (ratios are in-run).
+const lane = new Uint8Array(4096).map((_, i) => i & 255);
+const calibration = measure({ name: 'calibration: fixed CPU loop (machine speed now)', unit: 'loop', setup: () => () => {
+  let x = 0;
+  for (let i = 0; i < lane.length; i++) x = (x + lane[i]! * 31) | 0;
+  return x === 0.5 ? 0 : 1;
+} });
+console.log('');
+printMeasurement(calibration);
 console.log('\nthroughput');
 for (const s of pick(scenarios)) printMeasurement(measure(s));
 const cmp = pick(comparisons);
