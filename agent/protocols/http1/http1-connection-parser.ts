@@ -16,6 +16,9 @@ import type { ConnectionInfo } from '../engine/parser-registry.js';
 import type { Http1Head } from './http1-head.js';
 import { Body, Http1Stream, type StreamOwner } from './http1-stream.js';
 
+/** Shared until a connection first owes a response (most never do). */
+const NONE_OWED: boolean[] = [];
+
 interface PendingRequest {
   info: HttpRequestInfo;
   startNs: number;
@@ -40,7 +43,7 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
   private inflight: Transaction | undefined;
   private inflightStartPos = 0;
   /** Responses still owed to requests we already ended (timeout, bound), skipped when they come; true: a HEAD. */
-  private readonly owed: boolean[] = [];
+  private owed: boolean[] = NONE_OWED;
   private pipelined = false;
   private lossSeen = false;
   private unsynced = false;
@@ -86,7 +89,7 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
     while (this.queue.length > 0 && this.queue[0]!.startNs < limit) {
       const req = this.queue.shift()!;
       if (req === this.reading) this.reading = undefined;
-      this.owed.push(req.isHead);
+      this.owe(req.isHead);
       this.count('http1_timeouts');
       this.emitError(req, nowNs, 'timeout');
     }
@@ -219,7 +222,7 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
     } else {
       if (this.queue.length >= this.options.maxPendingRequests) {
         const dropped = this.queue.shift()!;
-        this.owed.push(dropped.isHead);
+        this.owe(dropped.isHead);
         this.count('http1_pending_overflow');
         dropped.anomalies.push('pending_limit');
         this.emitError(dropped, stream.messageStartNs, 'timeout');
@@ -317,6 +320,11 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
     if (this.inflight !== undefined) this.finishInflight(ev.tsNs, stream.messageStartPos + stream.headBytes, undefined);
     this.sink.switchProtocol({ to: 'opaque', carry: ev.totalBytes > afterHead ? [{ direction: ev.direction, bytes: new Uint8Array(0), totalBytes: ev.totalBytes - afterHead, offset: ev.offset + afterHead, tsNs: ev.tsNs }] : [] });
     return Body.Stop;
+  }
+
+  private owe(isHead: boolean): void {
+    if (this.owed === NONE_OWED) this.owed = [];
+    this.owed.push(isHead);
   }
 
   private finishInflight(endNs: number, endPos: number, error: TransactionError | undefined, anomaly?: string): void {

@@ -16,6 +16,13 @@ const enum State { Start, Head, Length, ChunkSize, ChunkData, ChunkDataEnd, Trai
 
 const CR = 13, LF = 10;
 
+/**
+ * Heads are parsed, handed to the owner and forgotten within one call, so every stream shares one
+ * Http1Head (and one empty buffer until a head spans events): an idle connection stays small.
+ */
+const SHARED_HEAD = new Http1Head();
+const EMPTY = new Uint8Array(0);
+
 /** What a stream tells its connection. */
 export interface StreamOwner {
   /** A head was parsed (head.degraded: cut short). Returns how to frame what follows. */
@@ -34,7 +41,7 @@ export interface StreamOwner {
 export class Http1Stream {
   /** Which start lines are acceptable here; 'any' until the connection knows its request direction. */
   expect: 'request' | 'response' | 'any' = 'any';
-  readonly head = new Http1Head();
+  readonly head = SHARED_HEAD;
   /** Message start: stream position and timestamp of its first byte. */
   messageStartPos = 0;
   messageStartNs = 0;
@@ -56,7 +63,7 @@ export class Http1Stream {
   private lineLen = 0;
   private streamPos = 0;
   private expectedOffset = -1;
-  private buf: Uint8Array = new Uint8Array(0);
+  private buf: Uint8Array = EMPTY;
   private bufLen = 0;
   private bufScanned = 0;
 
@@ -85,7 +92,7 @@ export class Http1Stream {
 
   stop(): void {
     this.state = State.Stopped;
-    this.bufLen = 0;
+    this.clearBuf();
   }
 
   /** Bytes lost (GapEvent, or an offset jump). Within a known-length body they are just skipped. */
@@ -118,7 +125,7 @@ export class Http1Stream {
       default:
         break;
     }
-    this.bufLen = 0;
+    this.clearBuf();
     this.state = State.Resync;
     this.owner.onFramingLoss(this, tsNs);
   }
@@ -182,8 +189,9 @@ export class Http1Stream {
           }
           if (end > this.maxHeaderBytes) { this.tooLarge(this.buf, 0, end, ev, ts); return; }
           const consumed = end - before; // bytes of this event that belong to the head
-          this.bufLen = 0;
-          pos = this.onHeadBytes(this.buf, 0, end, ev, pos + consumed, false);
+          const held = this.buf;
+          this.clearBuf();
+          pos = this.onHeadBytes(held, 0, end, ev, pos + consumed, false);
           break;
         }
         case State.Length:
@@ -330,6 +338,12 @@ export class Http1Stream {
     this.owner.onMessageEnd(this, ts, endPos, truncated);
   }
 
+  /** Forget a held head; a large buffer is released so a quiet connection does not keep it. */
+  private clearBuf(): void {
+    this.bufLen = 0;
+    if (this.buf.length > 4096) this.buf = EMPTY;
+  }
+
   private append(bytes: Uint8Array, start: number, end: number): void {
     const n = end - start;
     this.buf = ensureCapacity(this.buf, this.bufLen, this.bufLen + n);
@@ -343,8 +357,9 @@ export class Http1Stream {
     this.owner.count('http1_capped_framing');
     if (this.state === State.Head && this.bufLen > 0) {
       const n = this.bufLen;
-      this.bufLen = 0;
-      this.onHeadBytes(this.buf, 0, n, ev, ev.totalBytes, true);
+      const held = this.buf;
+      this.clearBuf();
+      this.onHeadBytes(held, 0, n, ev, ev.totalBytes, true);
       const now = this.state as State;
       if (now !== State.Resync && now !== State.Stopped) {
         this.state = State.Resync;
@@ -357,7 +372,7 @@ export class Http1Stream {
 
   private tooLarge(bytes: Uint8Array, start: number, end: number, ev: DataEvent, ts: number): void {
     this.owner.count('http1_head_too_large');
-    this.bufLen = 0;
+    this.clearBuf();
     this.onHeadBytes(bytes, start, Math.min(end, start + this.maxHeaderBytes), ev, ev.totalBytes, true);
     if (this.state !== State.Resync && this.state !== State.Stopped) {
       this.state = State.Resync;
@@ -367,7 +382,7 @@ export class Http1Stream {
 
   private malformed(ts: number, counter: string): void {
     this.owner.count(counter);
-    this.bufLen = 0;
+    this.clearBuf();
     this.state = State.Resync;
     this.owner.onFramingLoss(this, ts);
   }
