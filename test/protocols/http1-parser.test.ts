@@ -293,3 +293,15 @@ test('absolute-form targets (requests to a proxy) give path, query, host and sch
   assert.deepEqual(reqs.map((r) => [r.path, r.query, r.host, r.scheme]), [
     ['/v1/x', 'q=1', 'api.example.test:8080', 'http'], ['/', undefined, 'bare.test', 'http'], ['*', undefined, undefined, undefined]]);
 });
+
+test('a lost request between two waiting ones: pairing stops rather than shift every response by one', () => {
+  const s = new EventScript();
+  s.data('egress', 'GET /r0 HTTP/1.1\r\n\r\n');
+  s.gap('egress', 'GET /r1 HTTP/1.1\r\n\r\n'.length); // pipelined, lost
+  s.data('egress', 'GET /r2 HTTP/1.1\r\n\r\n');
+  for (const st of [200, 201, 202]) s.data('ingress', `HTTP/1.1 ${st} OK\r\nContent-Length: 0\r\n\r\n`);
+  const { txs, counters } = runEngine(s.events);
+  assert.deepEqual(summary(txs), ['GET /r0 gap', 'GET /r2 gap']);
+  assert.equal(counters.http1_pipelined_after_loss, 1);
+  assert.equal(counters.http1_unpaired_responses, 3);
+});

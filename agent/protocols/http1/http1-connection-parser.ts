@@ -46,6 +46,8 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
   private owed: boolean[] = NONE_OWED;
   private pipelined = false;
   private lossSeen = false;
+  /** Request bytes were lost since the queue was last empty: requests may hide between waiting ones. */
+  private requestLossPending = false;
   private unsynced = false;
 
   constructor(private readonly conn: ConnectionInfo, private readonly sink: SwitchingParserSink, private readonly options: EngineOptions) {
@@ -138,6 +140,7 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
     this.count('http1_framing_losses');
     this.lossSeen = true;
     if (stream.direction === this.requestDir || this.requestDir === undefined) {
+      this.requestLossPending = true;
       if (this.reading !== undefined) { this.reading.anomalies.push('request_truncated'); this.reading = undefined; }
       if (this.pipelined) this.desync(tsNs);
       return;
@@ -154,6 +157,7 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
   }
 
   onMidstreamStart(stream: Http1Stream, tsNs: number): void {
+    if (this.requestDir === undefined || stream.direction === this.requestDir) this.requestLossPending = true;
     // Unseen response bytes may have answered the requests waiting now; requests are unaffected.
     // (Not a loss for pipelining inference: nothing was lost that we had been following.)
     if (this.requestDir !== undefined && stream.direction !== this.requestDir && this.queue.length > 0) {
@@ -208,6 +212,14 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
       isHead: head.method === 'HEAD', isConnect: head.method === 'CONNECT', upgrade: head.upgrade,
       anomalies: head.degraded ? ['headers_truncated'] : [],
     };
+    if (this.queue.length === 0) this.requestLossPending = false;
+    else if (this.requestLossPending && !this.unsynced) {
+      // A request while others still wait, after request bytes were lost: the client pipelines, and
+      // the lost bytes may have held requests whose responses would come first. Pairing stops.
+      this.count('http1_pipelined_after_loss');
+      this.pipelined = true;
+      this.desync(stream.messageStartNs);
+    }
     if (stream.skippedTail) {
       // This request was found after skipping the unseen rest of other requests written together
       // with it (pipelining). How many were skipped is unknowable (a message need not start after a
