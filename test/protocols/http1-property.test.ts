@@ -62,3 +62,11 @@ test('random loss with pipelining (seen before the first loss), any role: never 
     assertNeverWrong(txs, truth, counters);
   }), { numRuns: 400 });
 });
+
+test('random loss with pipelining from the first request (loss anywhere), any role: never a wrong pair', () => {
+  fc.assert(fc.property(planArb(4).filter((p) => p.batch >= 2 && p.exchanges.length >= 2), roleArb, (plan, role) => {
+    const { s, truth } = build(plan, true, false, { role });
+    const { txs, counters } = runEngine(s.events);
+    assertNeverWrong(txs, truth, counters);
+  }), { numRuns: 400 });
+});
