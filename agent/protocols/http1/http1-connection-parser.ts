@@ -2,12 +2,16 @@
 // pairing. Pairing is strictly in order (HTTP/1.1 answers requests in order), and every loss of
 // framing is handled so that a response is never paired with the wrong request:
 //  - a loss inside a known-length body is skipped by count and changes nothing;
-//  - a loss in the response direction ends the queued requests as 'gap' (their responses may have
-//    been in the lost bytes) — their late responses then meet an empty queue and are counted;
+//  - a loss in the response direction, or response bytes skipped while resynchronising, ends the
+//    waiting requests as 'gap' (their responses may have been in those bytes) — late responses then
+//    meet an empty queue and are counted;
 //  - a loss in the request direction keeps the queue (responses still come in order);
-//  - once a connection has shown pipelining, a loss may hide whole requests or responses, so the
-//    connection stops pairing ('unsynced': requests end as 'gap', responses are counted) until it closes;
+//  - a response whose request is unknown is not framed by guess (it may answer a HEAD);
+//  - once a connection is known to pipeline, a loss may hide whole messages, so the connection stops
+//    pairing ('unsynced': requests end as 'gap', responses are counted) until it closes; evidence of
+//    pipelining after a loss (a message found inside a read, a request while others wait) does too;
 //  - a request that times out leaves a response owed: the next response is skipped, not mispaired.
+// docs/protocols.md lists the rules with their counters.
 import type { CloseEvent, DataEvent, Direction, GapEvent } from '../../capture/capture-events.js';
 import type { ConnectionParser, SwitchingParserSink } from '../protocol-parser.js';
 import type { HttpRequestInfo, Transaction, TransactionError } from '../transaction.js';
