@@ -162,31 +162,6 @@ function addSensitive(head: Http1Head, name: string): void {
   else if (!head.sensitive.includes(name)) head.sensitive.push(name);
 }
 
-/**
- * Parses header fields in [start, end): lines up to (and including) the empty line, or up to `end`
- * when the head is cut (then head.degraded). Returns the number of fields seen.
- */
-export function parseHeaderFields(bytes: Uint8Array, start: number, end: number, head: Http1Head, maxHeaders: number): void {
-  let pos = start;
-  while (pos < end) {
-    const lf = indexOfByte(bytes, LF, pos);
-    if (lf < 0 || lf >= end) { head.degraded = true; return; } // cut mid-line
-    const ce = contentEnd(bytes, pos, lf + 1);
-    if (ce === pos) return; // the empty line: end of head
-    const first = bytes[pos]!;
-    if (first === SP || first === HT) { pos = lf + 1; continue; } // obsolete line folding: ignored
-    if (++head.headerCount > maxHeaders) { head.degraded = true; return; }
-    const colon = indexOfByte(bytes, COLON, pos);
-    if (colon < 0 || colon >= ce) { pos = lf + 1; continue; } // not a field: skipped
-    let vs = colon + 1;
-    while (vs < ce && (bytes[vs] === SP || bytes[vs] === HT)) vs++;
-    let ve = ce;
-    while (ve > vs && (bytes[ve - 1] === SP || bytes[ve - 1] === HT)) ve--;
-    field(bytes, pos, colon - pos, vs, ve, head);
-    pos = lf + 1;
-  }
-}
-
 function field(b: Uint8Array, n: number, len: number, vs: number, ve: number, head: Http1Head): void {
   switch (len) {
     case 4:

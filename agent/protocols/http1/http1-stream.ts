@@ -73,19 +73,6 @@ export class Http1Stream {
     return this.bufLen;
   }
 
-  /** Bytes held from a partly received head (for hand-over to another parser). */
-  bufferedHead(): Uint8Array {
-    return this.buf.slice(0, this.bufLen);
-  }
-
-  get stopped(): boolean {
-    return this.state === State.Stopped;
-  }
-
-  get inBodyUntilClose(): boolean {
-    return this.state === State.UntilClose;
-  }
-
   get midHead(): boolean {
     return this.state === State.Head;
   }
