@@ -171,6 +171,11 @@ export class ProtocolEngine {
   }
 
   private onData(conn: Connection, ev: DataEvent): void {
+    if (!(ev.bytes instanceof Uint8Array) || !(ev.totalBytes >= ev.bytes.length)) {
+      // A malformed event must not cost a healthy connection its parser state.
+      this.stats.add('engine_bad_events');
+      return;
+    }
     const parser = conn.parser;
     if (parser === undefined) {
       if (conn.mode === 'pending') {
