@@ -9,6 +9,12 @@
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 
+/* Kernel pointers read as plain loads: the verifier marks a cast pointer untrusted and the JIT emits
+ * fault-tolerant loads, ~1 ns each instead of a bpf_probe_read_kernel helper call per hop (~20 ns;
+ * bench/kernel/bpf-cost.ts measured the fd walk dropping from ~100 to ~30 ns). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define KCAST(type, ptr) ((type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)))
+
 /* Returns the sock behind fd when it is an IPv4/IPv6 socket, else NULL. *ino receives the socket
  * inode number (the identity check for reused sock addresses). */
 static __always_inline struct sock *inet_sock_of_fd(int fd, __u64 *ino)
@@ -20,22 +26,22 @@ static __always_inline struct sock *inet_sock_of_fd(int fd, __u64 *ino)
 	if ((unsigned int)fd >= fdt->max_fds)
 		return NULL;
 	struct file **fds = fdt->fd;
-	struct file *f = NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	if (!f)
+	struct file *raw = NULL;
+	bpf_probe_read_kernel(&raw, sizeof(raw), &fds[fd]);
+	if (!raw)
 		return NULL;
-	struct inode *inode = BPF_CORE_READ(f, f_inode);
-	umode_t mode = BPF_CORE_READ(inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
+	struct file *f = KCAST(struct file, raw);
+	struct inode *inode = f->f_inode;
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
 		return NULL;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct socket *sock = KCAST(struct socket, f->private_data);
+	struct sock *sk = sock->sk;
 	if (!sk)
 		return NULL;
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)
 		return NULL;
-	*ino = BPF_CORE_READ(inode, i_ino);
+	*ino = inode->i_ino;
 	return sk;
 }
 

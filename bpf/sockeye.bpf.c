@@ -114,13 +114,24 @@ static __always_inline void fill_common(struct sockeye_event *e, struct conn_sta
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
+/* Wake the consumer once each time the backlog crosses a multiple of ring_wakeup_bytes, not on
+ * every record while it is above: each forced wake-up queues irq_work, a self-IPI that costs
+ * microseconds on a VM (an APIC write traps), and the consumer is already awake after the first. */
+static __always_inline __u64 wakeup_flag(__u64 size)
+{
+	__u64 every = ring_wakeup_bytes;
+	if (every == 0)
+		return BPF_RB_FORCE_WAKEUP;
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	return avail / every != (avail + size) / every ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void submit(struct scratch_event *s, __u32 captured, __u64 stream_bytes)
 {
 	if (captured > SOCKEYE_MAX_PAYLOAD)
 		captured = SOCKEYE_MAX_PAYLOAD;
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= ring_wakeup_bytes
-			      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&events, s, sizeof(struct sockeye_event) + captured, flags)) {
+	__u64 size = sizeof(struct sockeye_event) + captured;
+	if (bpf_ringbuf_output(&events, s, size, wakeup_flag(size))) {
 		count(SOCKEYE_CTR_LOST_EVENTS, 1);
 		count(SOCKEYE_CTR_LOST_BYTES, stream_bytes);
 	} else {
