@@ -154,10 +154,10 @@ function selfTelemetry() {
         { expr: `sum(rate(sockeye_metric_services_overflow_total{${inst}}[$__rate_interval]))`, legendFormat: 'service overflow' },
       ], 'cps'),
       ts('Tracked connections', { h: 8, w: 12, x: 0, y: 28 }, [{ expr: `sum by (instance) (sockeye_open_connections{${inst}})`, legendFormat: '{{instance}}' }], 'short'),
-      ts('Pipeline errors', { h: 8, w: 12, x: 12, y: 28 }, [
-        { expr: `sum(rate(sockeye_signal_errors_total{${inst}}[$__rate_interval]))`, legendFormat: 'signal errors' },
-        { expr: `sum(rate(sockeye_engine{${inst}, counter="engine_buffer_overflows"}[$__rate_interval]))`, legendFormat: 'engine buffer overflows' },
-      ], 'cps'),
+      ts('Stream gaps and framing losses', { h: 8, w: 12, x: 12, y: 28 }, [
+        { expr: `sum(rate(sockeye_engine{${inst}, counter="engine_gap_events"}[$__rate_interval]))`, legendFormat: 'gaps (lost capture events)' },
+        { expr: `sum(rate(sockeye_engine{${inst}, counter="http1_framing_losses"}[$__rate_interval]))`, legendFormat: 'HTTP/1.1 framing losses' },
+      ], 'cps', 'A gap is a stretch of a stream the agent never saw; framing losses are HTTP/1.1 messages it could not delimit.'),
     ]);
 }
 
