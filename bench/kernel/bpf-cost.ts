@@ -1,5 +1,6 @@
 // Kernel cost of sockeye's BPF programs, measured with BPF stats (run_time_ns / run_cnt), plus the
-// userspace decode rate: `node dist/bench/kernel/bpf-cost.js [--dd-calls N] [--requests N]`.
+// userspace decode rate: `node dist/bench/kernel/bpf-cost.js [--dd-calls N] [--requests N]
+// [--baseline OLD.bpf.o [--rounds N]]` (A/B: alternating rounds with an older object, medians side by side).
 // Needs root. Prints figures next to their goals and the same workloads' wall-clock times without
 // and with the capture attached, measured in this run. Other processes on the machine also run the
 // programs while it measures; that noise is included (it only makes the figures worse).
@@ -103,89 +104,134 @@ function decodeBench(): { eventsPerSec: number; nsPerEvent: number } {
   return { eventsPerSec: (rounds * 10_000) / (ns / 1e9), nsPerEvent: ns / (rounds * 10_000) };
 }
 
+interface CaptureFigures {
+  nsPerNonSocket: number; ddCalls: number; nsPerRequest: number; nsPerRequestOwn: number;
+  nsPerSocketSyscall: number; dataCalls: number; socketEvents: number; syscallsPerRequest: number;
+  ddMs: number; httpMs: number; ddPrograms: [string, number, number][]; httpPrograms: [string, number, number][];
+  counters: { lost: number; unmatched: number; events: number };
+}
+
+/** Runs the dd and HTTP workloads with one capture object attached and reads bpf_stats around them. */
+async function measureCapture(port: number, serverPid: number, objectPath?: string): Promise<CaptureFigures> {
+  const capture = KernelCapture.open(objectPath ? { objectPath } : {});
+  const stopStats = enableBpfStats();
+  let socketEvents = 0;
+  let benchPids = new Set<number>([serverPid]);
+  capture.onEvents((evs) => { for (const e of evs) if (e.kind === 'data' && benchPids.has(e.process.pid)) socketEvents++; });
+  try {
+    const s0 = capture.programStats();
+    const ddCap = await dd();
+    const s1 = capture.programStats();
+    socketEvents = 0;
+    const client = spawn(process.execPath, ['-e', clientSrc(port)], { stdio: 'ignore' });
+    benchPids = new Set([serverPid, client.pid!]);
+    const t0 = process.hrtime.bigint();
+    const [code] = await once(client, 'exit') as [number | null];
+    const httpMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (code !== 0) throw new Error(`http client exited with ${code}`);
+    await new Promise((r) => setTimeout(r, 100));
+    capture.pollNow();
+    const s2 = capture.programStats();
+    const c = capture.counters();
+
+    const rw = (n: string) => /^sockeye_(enter|exit)_(read|write)$/.test(n);
+    const ddStats = delta(s0, s1, rw);
+    const ddCalls = delta(s0, s1, (n) => n === 'sockeye_enter_read' || n === 'sockeye_enter_write').cnt;
+    // Background processes run the same programs meanwhile; the per-syscall average of the data
+    // programs times the bench's own syscalls per request is the figure attributable to it.
+    const dataProg = (n: string) => /^sockeye_(enter|exit)_(read|write|readv|writev|sendto|recvfrom|sendmsg|recvmsg|sendmmsg|recvmmsg)$/.test(n);
+    const dataNs = delta(s1, s2, dataProg).ns;
+    const dataCalls = delta(s1, s2, (n) => dataProg(n) && n.startsWith('sockeye_enter_')).cnt;
+    const nsPerSocketSyscall = dataNs / Math.max(1, dataCalls);
+    const syscallsPerRequest = socketEvents / REQUESTS;
+    const perProgram = (a: ProgramStats[], b: ProgramStats[], keep: (n: string) => boolean) => {
+      const before = statsByName(a);
+      const out: [string, number, number][] = [];
+      for (const p of b) {
+        const q = before.get(p.program);
+        const cnt = p.runCount - (q?.runCount ?? 0);
+        if (keep(p.program) && cnt > 0) out.push([p.program, (p.runTimeNs - (q?.runTimeNs ?? 0)) / cnt, cnt]);
+      }
+      return out;
+    };
+    return {
+      nsPerNonSocket: ddStats.ns / ddCalls, ddCalls, nsPerRequest: delta(s1, s2).ns / REQUESTS,
+      nsPerRequestOwn: nsPerSocketSyscall * syscallsPerRequest, nsPerSocketSyscall, dataCalls, socketEvents,
+      syscallsPerRequest, ddMs: ddCap.ms, httpMs,
+      ddPrograms: perProgram(s0, s1, rw), httpPrograms: perProgram(s1, s2, () => true),
+      counters: { lost: c.lostEvents, unmatched: c.unmatchedDataSyscalls, events: c.events },
+    };
+  } finally {
+    stopStats();
+    capture.close();
+  }
+}
+
+/** Median of each figure over rounds (the shared VM is noisy; alternating rounds share the noise). */
+function medianFigures(runs: CaptureFigures[]): CaptureFigures {
+  const med = (f: (r: CaptureFigures) => number) => { const v = runs.map(f).sort((a, b) => a - b); return v[Math.floor(v.length / 2)]!; };
+  const mid = runs[Math.floor(runs.length / 2)]!;
+  return {
+    ...mid, nsPerNonSocket: med((r) => r.nsPerNonSocket), nsPerRequest: med((r) => r.nsPerRequest),
+    nsPerRequestOwn: med((r) => r.nsPerRequestOwn), nsPerSocketSyscall: med((r) => r.nsPerSocketSyscall),
+    ddMs: med((r) => r.ddMs), httpMs: med((r) => r.httpMs),
+  };
+}
+
 async function main() {
-  console.log(`sockeye BPF cost (kernel ${(await import('node:os')).release()}, ${DD_CALLS} non-socket read/write calls, ${REQUESTS} HTTP requests)`);
+  const baselineObject = process.argv.includes('--baseline') ? process.argv[process.argv.indexOf('--baseline') + 1] : undefined;
+  const rounds = arg('--rounds', baselineObject ? 3 : 1);
+  console.log(`sockeye BPF cost (kernel ${(await import('node:os')).release()}, ${DD_CALLS} non-socket read/write calls, ${REQUESTS} HTTP requests, ${rounds} round(s), median shown)`);
   const server = spawn(process.execPath, ['-e', serverSrc], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [portLine] = await once(server.stdout!, 'data') as [Buffer];
   const port = Number(portLine.toString().trim());
+  let cur: CaptureFigures, base: CaptureFigures | undefined;
+  let ddBase, httpBase, floor: number;
   try {
     // Baselines without any program attached.
     await dd();
-    const ddBase = await dd();
+    ddBase = await dd();
     await httpLoad(port);
-    const httpBase = await httpLoad(port);
-
-    const floor = await measureFloor();
-    const capture = KernelCapture.open();
-    const stopStats = enableBpfStats();
-    let socketEvents = 0;
-    let benchPids = new Set<number>([server.pid!]);
-    capture.onEvents((evs) => { for (const e of evs) if (e.kind === 'data' && benchPids.has(e.process.pid)) socketEvents++; });
-    try {
-      const s0 = capture.programStats();
-      const ddCap = await dd();
-      const s1 = capture.programStats();
-      socketEvents = 0;
-      const client = spawn(process.execPath, ['-e', clientSrc(port)], { stdio: 'ignore' });
-      benchPids = new Set([server.pid!, client.pid!]);
-      const t0 = process.hrtime.bigint();
-      const [code] = await once(client, 'exit') as [number | null];
-      const httpCapMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (code !== 0) throw new Error(`http client exited with ${code}`);
-      await new Promise((r) => setTimeout(r, 100));
-      capture.pollNow();
-      const s2 = capture.programStats();
-      const c = capture.counters();
-
-      const rw = (n: string) => /^sockeye_(enter|exit)_(read|write)$/.test(n);
-      const ddStats = delta(s0, s1, rw);
-      const ddCalls = delta(s0, s1, (n) => n === 'sockeye_enter_read' || n === 'sockeye_enter_write').cnt;
-      const http = delta(s1, s2);
-      const nsPerNonSocket = ddStats.ns / ddCalls;
-      const nsPerRequest = http.ns / REQUESTS;
-      // Background processes run the same programs meanwhile; the per-syscall average of the data
-      // programs times the bench's own syscalls per request is the figure attributable to it.
-      const dataProg = (n: string) => /^sockeye_(enter|exit)_(read|write|readv|writev|sendto|recvfrom|sendmsg|recvmsg|sendmmsg|recvmmsg)$/.test(n);
-      const dataNs = delta(s1, s2, dataProg).ns;
-      const dataCalls = delta(s1, s2, (n) => dataProg(n) && n.startsWith('sockeye_enter_')).cnt;
-      const nsPerSocketSyscall = dataNs / Math.max(1, dataCalls);
-      const syscallsPerRequest = socketEvents / REQUESTS;
-      const nsPerRequestOwn = nsPerSocketSyscall * syscallsPerRequest;
-      const wallDd = (ddCap.ms - ddBase.ms) * 1e6 / DD_CALLS;
-
-      console.log('\nkernel (bpf_stats: run_time_ns / run_cnt)                        figure  goal         note');
-      row('BPF ns per non-socket read/write (enter+exit)', nsPerNonSocket.toFixed(0) + ' ns', '≤ 150 ns', `${ddCalls} calls seen; ${(nsPerNonSocket / 150).toFixed(2)}× goal`);
-      row('  floor: empty programs on the same tracepoints', floor.toFixed(0) + ' ns', '', 'dispatch + bpf_stats accounting, paid by any program');
-      row('  sockeye above the floor', (nsPerNonSocket - floor).toFixed(0) + ' ns', '', `${(nsPerNonSocket / floor).toFixed(2)}× the floor`);
-      row('BPF ns per HTTP request (its own syscalls, both sides)', nsPerRequestOwn.toFixed(0) + ' ns', '≤ 500 ns', `${(nsPerRequestOwn / 500).toFixed(2)}× goal; ${syscallsPerRequest.toFixed(1)} traced syscalls per request`);
-      row('  all programs, whole machine, / requests', nsPerRequest.toFixed(0) + ' ns', '', 'includes background traffic on the node');
-      row('BPF ns per traced socket data syscall (enter+exit)', nsPerSocketSyscall.toFixed(0) + ' ns', '', `${dataCalls} calls; ${socketEvents} events from the bench pids`);
-      console.log('\nwall clock, same workload without → with capture');
-      row('dd: ms for the read/write loop', `${ddBase.ms.toFixed(0)} → ${ddCap.ms.toFixed(0)}`, '', `${(ddCap.ms / ddBase.ms).toFixed(2)}×, +${wallDd.toFixed(0)} ns per call`);
-      row('HTTP keep-alive: requests/s (noisy on a shared box)', `${(REQUESTS / (httpBase.ms / 1000)).toFixed(0)} → ${(REQUESTS / (httpCapMs / 1000)).toFixed(0)}`, '', `${(httpBase.ms / httpCapMs).toFixed(2)}× throughput`);
-      console.log('\nper program during the dd phase (non-socket read/write)');
-      const beforeDd = statsByName(s0);
-      for (const p of s1) {
-        const q = beforeDd.get(p.program);
-        const cnt = p.runCount - (q?.runCount ?? 0);
-        if (rw(p.program) && cnt > 0) row(`  ${p.program}`, `${((p.runTimeNs - (q?.runTimeNs ?? 0)) / cnt).toFixed(0)} ns`, '', `${cnt} runs`);
-      }
-      console.log('\nper program during the HTTP phase');
-      const before = statsByName(s1);
-      for (const p of s2) {
-        const q = before.get(p.program);
-        const cnt = p.runCount - (q?.runCount ?? 0);
-        if (cnt > 0) row(`  ${p.program}`, `${((p.runTimeNs - (q?.runTimeNs ?? 0)) / cnt).toFixed(0)} ns`, '', `${cnt} runs`);
-      }
-      console.log(`\ncapture counters: lost ${c.lostEvents}, unmatched ${c.unmatchedDataSyscalls}, events ${c.events}`);
-    } finally {
-      stopStats();
-      capture.close();
+    httpBase = await httpLoad(port);
+    floor = await measureFloor();
+    const curRuns: CaptureFigures[] = [], baseRuns: CaptureFigures[] = [];
+    for (let i = 0; i < rounds; i++) {
+      if (baselineObject) baseRuns.push(await measureCapture(port, server.pid!, baselineObject));
+      curRuns.push(await measureCapture(port, server.pid!));
     }
+    cur = medianFigures(curRuns);
+    base = baselineObject ? medianFigures(baseRuns) : undefined;
   } finally {
     server.stdin!.end();
     server.kill();
   }
+
+  const ab = (f: (r: CaptureFigures) => number, unit = 'ns') => base
+    ? `${f(base).toFixed(0)} → ${f(cur).toFixed(0)} ${unit}` : `${f(cur).toFixed(0)} ${unit}`;
+  const ratio = (f: (r: CaptureFigures) => number) => base ? `${(f(base) / f(cur)).toFixed(2)}× less; ` : '';
+  if (base) console.log(`\nA/B: baseline ${baselineObject} → current object, alternating rounds in this run`);
+  console.log('\nkernel (bpf_stats: run_time_ns / run_cnt)                        figure  goal         note');
+  row('BPF ns per non-socket read/write (enter+exit)', ab((r) => r.nsPerNonSocket), '≤ 150 ns', `${ratio((r) => r.nsPerNonSocket)}${cur.ddCalls} calls seen; ${(cur.nsPerNonSocket / 150).toFixed(2)}× goal`);
+  row('  floor: empty programs on the same tracepoints', floor.toFixed(0) + ' ns', '', 'dispatch + bpf_stats accounting, paid by any program');
+  row('  sockeye above the floor', ab((r) => r.nsPerNonSocket - floor), '', `${(cur.nsPerNonSocket / floor).toFixed(2)}× the floor`);
+  row('BPF ns per HTTP request (its own syscalls, both sides)', ab((r) => r.nsPerRequestOwn), '≤ 500 ns', `${ratio((r) => r.nsPerRequestOwn)}${(cur.nsPerRequestOwn / 500).toFixed(2)}× goal; ${cur.syscallsPerRequest.toFixed(1)} traced syscalls per request`);
+  row('  all programs, whole machine, / requests', ab((r) => r.nsPerRequest), '', 'includes background traffic on the node');
+  row('BPF ns per traced socket data syscall (enter+exit)', ab((r) => r.nsPerSocketSyscall), '', `${ratio((r) => r.nsPerSocketSyscall)}${cur.dataCalls} calls; ${cur.socketEvents} events from the bench pids`);
+  console.log('\nwall clock, same workload without → with capture (current object)');
+  const wallDd = (cur.ddMs - ddBase.ms) * 1e6 / DD_CALLS;
+  row('dd: ms for the read/write loop', `${ddBase.ms.toFixed(0)} → ${cur.ddMs.toFixed(0)}`, '', `${(cur.ddMs / ddBase.ms).toFixed(2)}×, +${wallDd.toFixed(0)} ns per call`);
+  row('HTTP keep-alive: requests/s (noisy on a shared box)', `${(REQUESTS / (httpBase.ms / 1000)).toFixed(0)} → ${(REQUESTS / (cur.httpMs / 1000)).toFixed(0)}`, '', `${(httpBase.ms / cur.httpMs).toFixed(2)}× throughput`);
+  const programs = (title: string, pick: (r: CaptureFigures) => [string, number, number][]) => {
+    console.log(`\n${title}`);
+    const before = new Map(base ? pick(base).map(([n, ns]) => [n, ns]) : []);
+    for (const [name, ns, cnt] of pick(cur)) {
+      const b = before.get(name);
+      row(`  ${name}`, b === undefined ? `${ns.toFixed(0)} ns` : `${b.toFixed(0)} → ${ns.toFixed(0)} ns`, '', `${cnt} runs`);
+    }
+  };
+  programs('per program during the dd phase (non-socket read/write)', (r) => r.ddPrograms);
+  programs('per program during the HTTP phase', (r) => r.httpPrograms);
+  console.log(`\ncapture counters: lost ${cur.counters.lost}, unmatched ${cur.counters.unmatched}, events ${cur.counters.events}`);
   const dec = decodeBench();
   console.log('\nuserspace decode (EventDecoder.decodeBatch, 200-byte HTTP records, 100 connections)');
   row('events decoded per second (one core)', `${(dec.eventsPerSec / 1e6).toFixed(2)} M/s`, '', `${dec.nsPerEvent.toFixed(0)} ns per event`);
