@@ -22,7 +22,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
 };
 
 function usage(): string {
-  const lines = Object.keys(commands).sort().map((c) => `  ${c.padEnd(10)} ${commands[c]!.summary}`);
+  const lines = Object.keys(commands).sort().map((c) => `  sockeye ${c.padEnd(10)} ${commands[c]!.summary}`);
   return `usage: sockeye <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`sockeye <command> --help\` for a command's options.`;
 }
 
