@@ -25,9 +25,10 @@ static __always_inline struct sock *inet_sock_of_fd(int fd, __u64 *ino)
 	struct fdtable *fdt = task->files->fdt;
 	if ((unsigned int)fd >= fdt->max_fds)
 		return NULL;
+	/* The verifier types fdt->fd as read-only untrusted memory: the slot is a fault-tolerant load
+	 * too, and what it yields is a plain number until cast. */
 	struct file **fds = fdt->fd;
-	struct file *raw = NULL;
-	bpf_probe_read_kernel(&raw, sizeof(raw), &fds[fd]);
+	struct file *raw = fds[fd];
 	if (!raw)
 		return NULL;
 	struct file *f = KCAST(struct file, raw);
