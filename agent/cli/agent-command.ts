@@ -1,5 +1,6 @@
 // `sockeye agent`: kernel capture → protocol engine → spans + RED metrics → OTLP, with /metrics,
 // /healthz, /readyz and an optional live terminal view. Logs go to stderr; the live view to stdout.
+import { existsSync } from 'node:fs';
 import type { Command } from './main.js';
 import type { CaptureEvent, CaptureCounters } from '../capture/capture-events.js';
 import { ConfigError, FIELDS, loadAgentConfig, type AgentConfig } from '../config/agent-config.js';
@@ -11,6 +12,8 @@ import { exportPorts } from '../signals/own-sockets.js';
 import { SelfTelemetry } from '../telemetry/self-telemetry.js';
 import { TelemetryServer } from '../telemetry/telemetry-server.js';
 import { LiveView, renderLiveView } from './live-view.js';
+import type { ConntrackCounters, ConntrackWatcherOptions } from '../conntrack/conntrack-watcher.js';
+import type { NatLookup } from '../conntrack/nat-span-attributes.js';
 
 /** The capture API as agreed with the capture engineers (agent/capture/kernel-capture.ts). */
 export interface CaptureLike {
@@ -20,6 +23,42 @@ export interface CaptureLike {
   close(): void;
 }
 export type CaptureOpener = (opts: Record<string, unknown>) => Promise<CaptureLike>;
+
+/** What the agent needs of agent/conntrack/conntrack-watcher.ts. */
+export interface NatWatcherLike extends NatLookup {
+  counters(): ConntrackCounters;
+  close(): void;
+}
+export type NatWatcherOpener = (opts: ConntrackWatcherOptions) => Promise<NatWatcherLike>;
+
+export const openConntrackWatcher: NatWatcherOpener = async (opts) => {
+  const { ConntrackWatcher } = await import('../conntrack/conntrack-watcher.js');
+  return ConntrackWatcher.start(opts);
+};
+
+/**
+ * Starts NAT resolution, or explains in one log line why the agent runs without it: NAT resolution
+ * improves spans but is never worth failing the agent over (no CAP_NET_ADMIN, no nf_conntrack_netlink).
+ */
+async function startNat(cfg: AgentConfig, log: (line: string) => void, open: NatWatcherOpener): Promise<NatWatcherLike | undefined> {
+  if (!cfg.conntrack.enabled) { log('NAT resolution disabled (conntrack.enabled: false)'); return undefined; }
+  const where = cfg.conntrack.netnsPath ?? "the agent's network namespace";
+  if (cfg.conntrack.netnsPath && !existsSync(cfg.conntrack.netnsPath)) {
+    log(`NAT resolution off: conntrack.netns_path ${cfg.conntrack.netnsPath} does not exist; running without it`);
+    return undefined;
+  }
+  // Later socket trouble (a relay that dies, ENOBUFS) is counted; only the first few are logged.
+  let logged = 0;
+  const onError = (e: Error) => { if (logged++ < 3) log(`conntrack: ${e.message}${logged === 3 ? ' (further errors only counted)' : ''}`); };
+  try {
+    const w = await open({ netnsPath: cfg.conntrack.netnsPath, onError });
+    log(`NAT resolution on: following conntrack in ${where}`);
+    return w;
+  } catch (e) {
+    log(`NAT resolution off: cannot follow conntrack in ${where} (${(e as Error).message}; needs CAP_NET_ADMIN and nf_conntrack_netlink); running without it`);
+    return undefined;
+  }
+}
 
 /** Loads the kernel capture lazily (the addon is only needed by this command). */
 export const openKernelCapture: CaptureOpener = async (opts) => {
@@ -81,11 +120,19 @@ export interface RunningAgent {
   pipeline: SignalPipeline;
   server: TelemetryServer;
   capture: CaptureLike;
+  /** Undefined when NAT resolution is off or could not start. */
+  nat?: NatWatcherLike;
   stop(): Promise<void>;
 }
 
-export async function startAgent(cfg: AgentConfig, log: (line: string) => void, open: CaptureOpener = openKernelCapture): Promise<RunningAgent> {
+export async function startAgent(cfg: AgentConfig, log: (line: string) => void, open: CaptureOpener = openKernelCapture,
+  openNat: NatWatcherOpener = openConntrackWatcher): Promise<RunningAgent> {
   const telemetry = new SelfTelemetry();
+  const nat = await startNat(cfg, log, openNat);
+  telemetry.register('sockeye_conntrack', 'NAT resolution (conntrack watcher) counters: events, lookups, lookupHits, malformed, overruns, ..., by counter.', 'counter',
+    () => nat ? Object.entries(nat.counters()).filter(([k]) => k !== 'natEntries').map(([k, v]) => ({ labels: { counter: k }, value: v })) : []);
+  telemetry.register('sockeye_conntrack_nat_entries', 'Translated (DNATed) connections the conntrack watcher holds.', 'gauge',
+    () => nat ? [{ value: nat.counters().natEntries }] : []);
   const clock = createBootClock();
   const target = { protocol: cfg.export.protocol, endpoint: cfg.export.endpoint, timeoutMs: cfg.export.timeoutMs };
   const pipeline = new SignalPipeline({
@@ -95,7 +142,7 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     metricExportIntervalMs: cfg.export.metricIntervalMs, exportTimeoutMs: cfg.export.timeoutMs,
     spanQueueSize: cfg.export.spanQueueSize, spanBatchSize: cfg.export.spanBatchSize, spanDelayMs: cfg.export.spanDelayMs,
     maxRoutesPerService: cfg.signals.maxRoutesPerService, maxServices: cfg.signals.maxServices, linkWaitMs: cfg.signals.linkWaitMs,
-    excludeOwnPeers: cfg.capture.excludeSelf, exportPorts: exportPorts(cfg.export.endpoint),
+    excludeOwnPeers: cfg.capture.excludeSelf, exportPorts: exportPorts(cfg.export.endpoint), nat,
   });
   const engine = new ProtocolEngine({ requestTimeoutNs: cfg.engine.requestTimeoutMs * 1e6, maxConnections: cfg.engine.maxConnections },
     (tx) => pipeline.onTransaction(tx));
@@ -108,7 +155,8 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
   if (cfg.capture.ringBufferBytes) captureOpts.ringBufferBytes = cfg.capture.ringBufferBytes;
   if (cfg.capture.includePids.length) captureOpts.includePids = cfg.capture.includePids;
   if (cfg.capture.excludePids.length) captureOpts.excludePids = cfg.capture.excludePids;
-  const capture = await open(captureOpts);
+  let capture: CaptureLike;
+  try { capture = await open(captureOpts); } catch (e) { nat?.close(); throw e; }
   telemetry.register('sockeye_capture', 'Kernel capture counters (events, lost events, decode errors, ...), by counter.', 'counter',
     () => Object.entries(capture.counters()).map(([k, v]) => ({ labels: { counter: k }, value: v })));
 
@@ -146,9 +194,10 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     capture.close();
     engine.tick(Number.MAX_SAFE_INTEGER); // end what is still open, counted by the engine
     await pipeline.shutdown();
+    nat?.close(); // after the last spans were built: they still look their connections up
     await server.close();
   })());
-  return { telemetry, pipeline, server, capture, stop };
+  return { telemetry, pipeline, server, capture, nat, stop };
 }
 
 export const command: Command = {

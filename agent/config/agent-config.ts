@@ -38,6 +38,12 @@ export interface AgentConfig {
     maxServices: number;
     linkWaitMs: number;
   };
+  /** NAT resolution: where DNATed client connections (Service VIP → pod) really went (docs/nat.md). */
+  conntrack: {
+    enabled: boolean;
+    /** Network namespace whose conntrack table to follow; undefined: the agent's own (the node's with hostNetwork). */
+    netnsPath?: string;
+  };
   liveView: LiveViewMode;
   /** Live view refresh period. */
   liveViewRefreshMs: number;
@@ -50,7 +56,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'bool' | 'int' | 'ints' | 'protocol' | 'liveview' | 'hostport' | 'url';
+type Kind = 'string' | 'bool' | 'int' | 'ints' | 'protocol' | 'liveview' | 'hostport' | 'url' | 'abspath';
 interface Field { key: string; path: string[]; kind: Kind; min?: number; help: string; def: string }
 
 /** Every option, its YAML key, type and meaning (also the source of `--help`). */
@@ -74,6 +80,8 @@ export const FIELDS: Field[] = [
   { key: 'signals.max_routes_per_service', path: ['signals', 'maxRoutesPerService'], kind: 'int', min: 1, help: 'http.route values per service before overflow', def: '200' },
   { key: 'signals.max_services', path: ['signals', 'maxServices'], kind: 'int', min: 1, help: 'services with their own metrics before overflow', def: '256' },
   { key: 'signals.link_wait_ms', path: ['signals', 'linkWaitMs'], kind: 'int', min: 0, help: 'how long a server span waits for its same-node client span', def: '300' },
+  { key: 'conntrack.enabled', path: ['conntrack', 'enabled'], kind: 'bool', help: 'follow conntrack to name the real peer of DNATed client connections (needs CAP_NET_ADMIN)', def: 'true' },
+  { key: 'conntrack.netns_path', path: ['conntrack', 'netnsPath'], kind: 'abspath', help: 'network namespace whose conntrack table to follow, e.g. /proc/1/ns/net', def: "the agent's own (the node's with hostNetwork)" },
   { key: 'live_view', path: ['liveView'], kind: 'liveview', help: 'terminal view: auto (when stdout is a TTY), on, off', def: 'auto' },
   { key: 'live_view_refresh_ms', path: ['liveViewRefreshMs'], kind: 'int', min: 100, help: 'live view refresh period', def: '1000' },
 ];
@@ -85,6 +93,7 @@ export function defaultConfig(): AgentConfig {
     capture: { includePids: [], excludePids: [], excludeSelf: true },
     engine: { requestTimeoutMs: 30_000, maxConnections: 65_536 },
     signals: { maxRoutesPerService: 200, maxServices: 256, linkWaitMs: 300 },
+    conntrack: { enabled: true },
     liveView: 'auto',
     liveViewRefreshMs: 1000,
   };
@@ -135,6 +144,9 @@ function coerce(f: Field, raw: unknown, source: string): unknown {
       } catch { throw bad(`must be an http:// or https:// URL, got ${JSON.stringify(raw)}`); }
       return str;
     }
+    case 'abspath':
+      if (typeof str !== 'string' || !str.startsWith('/')) throw bad(`must be an absolute path (e.g. /proc/1/ns/net), got ${JSON.stringify(raw)}`);
+      return str;
     case 'string':
       if (typeof str !== 'string') throw bad(`must be a string, got ${JSON.stringify(raw)}`);
       return str;

@@ -14,6 +14,8 @@ import { SpanBuilder } from './span-builder.js';
 import { SpanExport } from './span-export.js';
 import { OwnSockets } from './own-sockets.js';
 import type { TxSpan } from './tx-span.js';
+import type { NatLookup } from '../conntrack/nat-span-attributes.js';
+import { NatLateLookup } from './nat-late-lookup.js';
 
 export interface SignalPipelineOptions {
   telemetry: SelfTelemetry;
@@ -34,6 +36,8 @@ export interface SignalPipelineOptions {
   excludeOwnPeers?: boolean;
   /** Ports of the OTLP endpoints we export to (see own-sockets.ts). */
   exportPorts?: ReadonlySet<number>;
+  /** Conntrack NAT table (ConntrackWatcher): client spans of DNATed connections get sockeye.nat.peer.*. */
+  nat?: NatLookup;
   /** Sees every finished span (tests, debugging). */
   onSpan?: (span: TxSpan) => void;
 }
@@ -48,16 +52,18 @@ export class SignalPipeline {
   private readonly export?: SpanExport;
   private readonly t: SelfTelemetry;
   private readonly own?: OwnSockets;
+  private readonly natLate?: NatLateLookup;
 
   constructor(private readonly opts: SignalPipelineOptions) {
     this.t = opts.telemetry;
     this.routes = new RouteRegistry(opts.maxRoutesPerService ?? 200);
-    this.builder = new SpanBuilder(opts.clock ?? createBootClock(), this.routes);
+    this.builder = new SpanBuilder(opts.clock ?? createBootClock(), this.routes, opts.nat);
     this.resources = new ProcessResources(opts.procRoot);
     this.metrics = new RedMetrics({ telemetry: this.t, exporter: opts.metricExporter, exportIntervalMs: opts.metricExportIntervalMs,
       exportTimeoutMs: opts.exportTimeoutMs, maxServices: opts.maxServices });
     if (opts.spanExporter) {
-      this.export = new SpanExport({ exporter: opts.spanExporter, telemetry: this.t, maxQueueSize: opts.spanQueueSize,
+      if (opts.nat) this.natLate = new NatLateLookup(opts.nat);
+      this.export = new SpanExport({ exporter: this.natLate ? this.natLate.wrap(opts.spanExporter) : opts.spanExporter, telemetry: this.t, maxQueueSize: opts.spanQueueSize,
         maxExportBatchSize: opts.spanBatchSize, scheduledDelayMillis: opts.spanDelayMs, exportTimeoutMillis: opts.exportTimeoutMs });
     }
     this.linker = new PeerLinker((s) => this.emit(s), opts.linkWaitMs ?? 300);
@@ -72,6 +78,11 @@ export class SignalPipeline {
     t.register('sockeye_traceparent_adopted_total', 'Spans that joined a trace carried in a W3C traceparent.', 'counter', () => [{ value: this.linker.counters.adoptedTraceparent }]);
     t.register('sockeye_live_view_entries_dropped_total', 'Records not shown in the live view because it hit its row cap.', 'counter', () => [{ value: this.live.dropped }]);
     t.register('sockeye_process_unreadable_total', 'Processes whose /proc entries were gone or unreadable (named from comm).', 'counter', () => [{ value: this.resources.unreadable }]);
+    if (this.natLate) {
+      const late = this.natLate;
+      t.register('sockeye_nat_late_lookups_total', 'Client spans whose NAT lookup missed when built, looked up again at export, by result (hit: the conntrack event had arrived since; miss: not translated).', 'counter',
+        () => [{ labels: { result: 'hit' }, value: late.lateHits }, { labels: { result: 'miss' }, value: late.misses }]);
+    }
     t.register('sockeye_metric_services', 'Services with RED metrics.', 'gauge', () => [{ value: this.metrics.serviceCount }]);
   }
 
@@ -95,6 +106,7 @@ export class SignalPipeline {
       }
       this.metrics.record(who.serviceName, built.metric);
       this.live.record(who.serviceName, built.operation, tx.role === 'server' ? 'server' : 'client', built.metric.seconds, built.isError);
+      if (built.natMiss) this.natLate?.defer(built.span, tx.tuple);
       this.linker.offer(tx, built.span, built.carried);
     } catch (e) {
       this.t.add('sockeye_signal_errors_total', 'Transactions that failed in span/metric building (bug or bad input).', 1, { error: (e as Error).name || 'Error' });

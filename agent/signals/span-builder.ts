@@ -9,6 +9,7 @@ import type { RouteRegistry } from './route-template.js';
 import { GRPC_SERVER_ERROR_CODES, HTTP_METHODS, METRIC, grpcCodeName, type MetricName } from './semconv.js';
 import { SpanKind, TxSpan } from './tx-span.js';
 import { parseTraceparent, type CarriedContext } from './trace-context.js';
+import { addNatPeer, type NatLookup } from '../conntrack/nat-span-attributes.js';
 
 export interface MetricRecord {
   name: MetricName;
@@ -24,12 +25,15 @@ export interface BuiltSignals {
   /** Route (HTTP) or method (gRPC) or qtype (DNS), for the live view. */
   operation: string;
   isError: boolean;
+  /** A client span whose NAT lookup missed (only when a NAT table is configured): worth a late retry. */
+  natMiss?: boolean;
 }
 
 export type SkipReason = 'unknown_role' | 'dns_server_side' | 'incomplete';
 
 export class SpanBuilder {
-  constructor(private readonly clock: BootClock, private readonly routes: RouteRegistry) {}
+  /** `nat`: where DNATed client connections really went (one map lookup per client span; docs/nat.md). */
+  constructor(private readonly clock: BootClock, private readonly routes: RouteRegistry, private readonly nat?: NatLookup) {}
 
   build(tx: Transaction, who: ProcessIdentity): BuiltSignals | SkipReason {
     if (tx.role === 'unknown') return 'unknown_role';
@@ -37,6 +41,10 @@ export class SpanBuilder {
     if (tx.protocol === 'grpc' && tx.grpc) return this.grpc(tx, who);
     if (tx.http) return this.http(tx, who);
     return 'incomplete';
+  }
+
+  private natMiss(t: Transaction['tuple'], a: Attributes): boolean | undefined {
+    return this.nat ? !addNatPeer(this.nat, t, a) : undefined;
   }
 
   private span(tx: Transaction, name: string, kind: SpanKind, attrs: Attributes, who: ProcessIdentity): TxSpan {
@@ -54,6 +62,7 @@ export class SpanBuilder {
     const version = req.version === '2' || tx.protocol === 'http2' ? '2' : req.version;
     const scheme = req.scheme ?? 'http';
     const a: Attributes = { 'http.request.method': method };
+    let natMiss: boolean | undefined;
     if (!known) a['http.request.method_original'] = req.method;
     const m: Attributes = { 'http.request.method': method, 'network.protocol.version': version };
     let route = '';
@@ -79,6 +88,7 @@ export class SpanBuilder {
       a['url.full'] = buildFullUrl(scheme, host, req.target);
       m['server.address'] = hostOnly(host);
       m['server.port'] = t.remotePort;
+      natMiss = this.natMiss(t, a);
     }
     a['network.peer.address'] = t.remoteAddr;
     a['network.peer.port'] = t.remotePort;
@@ -100,7 +110,7 @@ export class SpanBuilder {
     if (isError) m['error.type'] = span.attributes['error.type'] as string;
     const seconds = span.durationNs / 1e9;
     const carried = parseTraceparent(req.traceparent);
-    return { span, carried, isError, operation: server ? `${method} ${route}` : `${method} ${route}`,
+    return { span, carried, isError, natMiss, operation: server ? `${method} ${route}` : `${method} ${route}`,
       metric: { name: server ? METRIC.httpServer : METRIC.httpClient, seconds, attributes: m } };
   }
 
@@ -110,6 +120,7 @@ export class SpanBuilder {
     const t = tx.tuple;
     const fullMethod = `${g.service}/${g.method}`;
     const a: Attributes = { 'rpc.system.name': 'grpc', 'rpc.method': fullMethod };
+    let natMiss: boolean | undefined;
     const m: Attributes = { 'rpc.system.name': 'grpc', 'rpc.method': fullMethod };
     if (server) {
       a['server.port'] = t.localPort;
@@ -119,6 +130,7 @@ export class SpanBuilder {
       a['server.port'] = t.remotePort;
       m['server.address'] = a['server.address'];
       m['server.port'] = t.remotePort;
+      natMiss = this.natMiss(t, a);
     }
     a['network.peer.address'] = t.remoteAddr;
     a['network.peer.port'] = t.remotePort;
@@ -142,7 +154,7 @@ export class SpanBuilder {
     }
     if (isError) m['error.type'] = span.attributes['error.type'] as string;
     const traceparent = tx.http?.request.traceparent;
-    return { span, carried: parseTraceparent(traceparent), isError, operation: fullMethod,
+    return { span, carried: parseTraceparent(traceparent), isError, natMiss, operation: fullMethod,
       metric: { name: server ? METRIC.rpcServer : METRIC.rpcClient, seconds: span.durationNs / 1e9, attributes: m } };
   }
 
@@ -159,6 +171,7 @@ export class SpanBuilder {
       'network.transport': t.transport,
     };
     const m: Attributes = { 'dns.question.name': d.qname };
+    const natMiss = this.natMiss(t, a);
     if (d.rcode) a['dns.response_code'] = d.rcode;
     if (d.answers?.length) a['dns.answers'] = d.answers.map((x) => x.data);
     const span = this.span(tx, `DNS ${d.qtype}`, SpanKind.CLIENT, a, who);
@@ -173,7 +186,7 @@ export class SpanBuilder {
       isError = true;
     }
     if (isError) m['error.type'] = span.attributes['error.type'] as string;
-    return { span, isError, operation: `DNS ${d.qtype}`,
+    return { span, isError, natMiss, operation: `DNS ${d.qtype}`,
       metric: { name: METRIC.dnsLookup, seconds: span.durationNs / 1e9, attributes: m } };
   }
 }
