@@ -40,7 +40,7 @@ export const openConntrackWatcher: NatWatcherOpener = async (opts) => {
  * Starts NAT resolution, or explains in one log line why the agent runs without it: NAT resolution
  * improves spans but is never worth failing the agent over (no CAP_NET_ADMIN, no nf_conntrack_netlink).
  */
-async function startNat(cfg: AgentConfig, log: (line: string) => void, open: NatWatcherOpener): Promise<NatWatcherLike | undefined> {
+export async function startNat(cfg: AgentConfig, log: (line: string) => void, open: NatWatcherOpener): Promise<NatWatcherLike | undefined> {
   if (!cfg.conntrack.enabled) { log('NAT resolution disabled (conntrack.enabled: false)'); return undefined; }
   const where = cfg.conntrack.netnsPath ?? "the agent's network namespace";
   if (cfg.conntrack.netnsPath && !existsSync(cfg.conntrack.netnsPath)) {
