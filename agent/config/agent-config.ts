@@ -43,6 +43,8 @@ export interface AgentConfig {
     enabled: boolean;
     /** Network namespace whose conntrack table to follow; undefined: the agent's own (the node's with hostNetwork). */
     netnsPath?: string;
+    /** How long a client span whose NAT lookup missed waits for its conntrack event before export. */
+    missWaitMs: number;
   };
   liveView: LiveViewMode;
   /** Live view refresh period. */
@@ -82,6 +84,7 @@ export const FIELDS: Field[] = [
   { key: 'signals.link_wait_ms', path: ['signals', 'linkWaitMs'], kind: 'int', min: 0, help: 'how long a server span waits for its same-node client span', def: '300' },
   { key: 'conntrack.enabled', path: ['conntrack', 'enabled'], kind: 'bool', help: 'follow conntrack to name the real peer of DNATed client connections (needs CAP_NET_ADMIN)', def: 'true' },
   { key: 'conntrack.netns_path', path: ['conntrack', 'netnsPath'], kind: 'abspath', help: 'network namespace whose conntrack table to follow, e.g. /proc/1/ns/net', def: "the agent's own (the node's with hostNetwork)" },
+  { key: 'conntrack.miss_wait_ms', path: ['conntrack', 'missWaitMs'], kind: 'int', min: 0, help: 'a client span not (yet) in the NAT table waits this long for its conntrack event, then is looked up again', def: '500' },
   { key: 'live_view', path: ['liveView'], kind: 'liveview', help: 'terminal view: auto (when stdout is a TTY), on, off', def: 'auto' },
   { key: 'live_view_refresh_ms', path: ['liveViewRefreshMs'], kind: 'int', min: 100, help: 'live view refresh period', def: '1000' },
 ];
@@ -93,7 +96,7 @@ export function defaultConfig(): AgentConfig {
     capture: { includePids: [], excludePids: [], excludeSelf: true },
     engine: { requestTimeoutMs: 30_000, maxConnections: 65_536 },
     signals: { maxRoutesPerService: 200, maxServices: 256, linkWaitMs: 300 },
-    conntrack: { enabled: true },
+    conntrack: { enabled: true, missWaitMs: 500 },
     liveView: 'auto',
     liveViewRefreshMs: 1000,
   };

@@ -38,6 +38,8 @@ export interface SignalPipelineOptions {
   exportPorts?: ReadonlySet<number>;
   /** Conntrack NAT table (ConntrackWatcher): client spans of DNATed connections get sockeye.nat.peer.*. */
   nat?: NatLookup;
+  /** How long a client span whose NAT lookup missed waits for its conntrack event (then looked up again). Default 500. */
+  natMissWaitMs?: number;
   /** Sees every finished span (tests, debugging). */
   onSpan?: (span: TxSpan) => void;
 }
@@ -52,7 +54,7 @@ export class SignalPipeline {
   private readonly export?: SpanExport;
   private readonly t: SelfTelemetry;
   private readonly own?: OwnSockets;
-  private readonly natLate?: NatLateLookup;
+  private readonly natLate?: NatLateLookup<TxSpan>;
 
   constructor(private readonly opts: SignalPipelineOptions) {
     this.t = opts.telemetry;
@@ -62,10 +64,10 @@ export class SignalPipeline {
     this.metrics = new RedMetrics({ telemetry: this.t, exporter: opts.metricExporter, exportIntervalMs: opts.metricExportIntervalMs,
       exportTimeoutMs: opts.exportTimeoutMs, maxServices: opts.maxServices });
     if (opts.spanExporter) {
-      if (opts.nat) this.natLate = new NatLateLookup(opts.nat);
-      this.export = new SpanExport({ exporter: this.natLate ? this.natLate.wrap(opts.spanExporter) : opts.spanExporter, telemetry: this.t, maxQueueSize: opts.spanQueueSize,
+      this.export = new SpanExport({ exporter: opts.spanExporter, telemetry: this.t, maxQueueSize: opts.spanQueueSize,
         maxExportBatchSize: opts.spanBatchSize, scheduledDelayMillis: opts.spanDelayMs, exportTimeoutMillis: opts.exportTimeoutMs });
     }
+    if (opts.nat) this.natLate = new NatLateLookup<TxSpan>(opts.nat, opts.natMissWaitMs ?? 500, (s) => this.release(s), opts.spanQueueSize);
     this.linker = new PeerLinker((s) => this.emit(s), opts.linkWaitMs ?? 300);
     if (opts.excludeOwnPeers) {
       this.own = new OwnSockets(opts.exportPorts);
@@ -80,8 +82,10 @@ export class SignalPipeline {
     t.register('sockeye_process_unreadable_total', 'Processes whose /proc entries were gone or unreadable (named from comm).', 'counter', () => [{ value: this.resources.unreadable }]);
     if (this.natLate) {
       const late = this.natLate;
-      t.register('sockeye_nat_late_lookups_total', 'Client spans whose NAT lookup missed when built, looked up again at export, by result (hit: the conntrack event had arrived since; miss: not translated).', 'counter',
+      t.register('sockeye_nat_late_lookups_total', 'Client spans whose NAT lookup missed when built, looked up again after conntrack.miss_wait_ms, by result (hit: the conntrack event had arrived since; miss: not translated).', 'counter',
         () => [{ labels: { result: 'hit' }, value: late.lateHits }, { labels: { result: 'miss' }, value: late.misses }]);
+      t.register('sockeye_nat_held_spans', 'Client spans waiting for a late NAT lookup.', 'gauge', () => [{ value: late.heldCount }]);
+      t.register('sockeye_nat_released_early_total', 'Client spans released before their NAT wait was over because too many were waiting.', 'counter', () => [{ value: late.releasedEarly }]);
     }
     t.register('sockeye_metric_services', 'Services with RED metrics.', 'gauge', () => [{ value: this.metrics.serviceCount }]);
   }
@@ -106,7 +110,7 @@ export class SignalPipeline {
       }
       this.metrics.record(who.serviceName, built.metric);
       this.live.record(who.serviceName, built.operation, tx.role === 'server' ? 'server' : 'client', built.metric.seconds, built.isError);
-      if (built.natMiss) this.natLate?.defer(built.span, tx.tuple);
+      if (built.natMiss) this.natLate?.missed(built.span, tx.tuple);
       this.linker.offer(tx, built.span, built.carried);
     } catch (e) {
       this.t.add('sockeye_signal_errors_total', 'Transactions that failed in span/metric building (bug or bad input).', 1, { error: (e as Error).name || 'Error' });
@@ -114,6 +118,11 @@ export class SignalPipeline {
   }
 
   private emit(span: TxSpan): void {
+    if (this.natLate?.hold(span)) return;
+    this.release(span);
+  }
+
+  private release(span: TxSpan): void {
     (this.spansBuilt ??= this.t.counter('sockeye_spans_total', 'Spans built.')).value++;
     this.opts.onSpan?.(span);
     this.export?.submit(span);
@@ -122,15 +131,18 @@ export class SignalPipeline {
   /** Periodic housekeeping: emits spans whose link wait ran out. */
   tick(): void {
     this.linker.tick();
+    this.natLate?.tick();
   }
 
   async flush(): Promise<void> {
     this.linker.flush();
+    this.natLate?.flush();
     await Promise.all([this.export?.forceFlush(), this.metrics.forceFlush()]);
   }
 
   async shutdown(): Promise<void> {
     this.linker.flush();
+    this.natLate?.flush();
     await Promise.all([this.export?.shutdown(), this.metrics.shutdown()]);
   }
 }

@@ -14,9 +14,9 @@ test.after(() => rmSync(dir, { recursive: true }));
 const root = process.getuid?.() === 0;
 
 test('conntrack: on by default in the agent\'s own namespace; netns_path and enabled from YAML', () => {
-  assert.deepEqual(loadAgentConfig({ env: {} }).conntrack, { enabled: true });
-  const c = loadAgentConfig({ env: {}, file: file('ok.yaml', 'conntrack:\n  enabled: false\n  netns_path: /proc/1/ns/net\n') });
-  assert.deepEqual(c.conntrack, { enabled: false, netnsPath: '/proc/1/ns/net' });
+  assert.deepEqual(loadAgentConfig({ env: {} }).conntrack, { enabled: true, missWaitMs: 500 });
+  const c = loadAgentConfig({ env: {}, file: file('ok.yaml', 'conntrack:\n  enabled: false\n  netns_path: /proc/1/ns/net\n  miss_wait_ms: 0\n') });
+  assert.deepEqual(c.conntrack, { enabled: false, netnsPath: '/proc/1/ns/net', missWaitMs: 0 });
 });
 
 test('conntrack: bad values name the key and why', () => {
@@ -24,7 +24,8 @@ test('conntrack: bad values name the key and why', () => {
     ['conntrack:\n  enabled: sometimes\n', /'conntrack\.enabled': must be true or false/],
     ['conntrack:\n  netns_path: run/netns/x\n', /'conntrack\.netns_path': must be an absolute path/],
     ['conntrack:\n  netns_path: 3\n', /'conntrack\.netns_path': must be an absolute path/],
-    ['conntrack:\n  netns: /run/netns/x\n', /'conntrack\.netns': unknown key \(known here: enabled, netns_path\)/],
+    ['conntrack:\n  miss_wait_ms: -1\n', /'conntrack\.miss_wait_ms': must be at least 0, got -1/],
+    ['conntrack:\n  netns: /run/netns/x\n', /'conntrack\.netns': unknown key \(known here: enabled, netns_path, miss_wait_ms\)/],
   ];
   for (const [yaml, re] of cases) {
     assert.throws(() => loadAgentConfig({ env: {}, file: file('bad.yaml', yaml) }), (e: unknown) => e instanceof ConfigError && re.test(e.message), yaml);
@@ -37,12 +38,13 @@ test('sockeye agent --help lists the conntrack keys', () => {
   assert.equal(help.status, 0);
   assert.match(help.stdout, /conntrack\.enabled .*\[default: true\]/);
   assert.match(help.stdout, /conntrack\.netns_path .*\[default: the agent's own/);
+  assert.match(help.stdout, /conntrack\.miss_wait_ms .*\[default: 500\]/);
 });
 
 test('NAT resolution that cannot run is one log line, never a failed agent', async () => {
   const logs: string[] = [];
   const log = (l: string) => logs.push(l);
-  const cfg = (conntrack: object) => ({ ...loadAgentConfig({ env: {} }), conntrack: { enabled: true, ...conntrack } });
+  const cfg = (conntrack: object) => ({ ...loadAgentConfig({ env: {} }), conntrack: { enabled: true, missWaitMs: 500, ...conntrack } });
 
   assert.equal(await startNat(cfg({ enabled: false }), log, openConntrackWatcher), undefined);
   assert.match(logs.pop()!, /NAT resolution disabled \(conntrack\.enabled: false\)/);

@@ -136,12 +136,16 @@ test(`${CONNECTIONS} short HTTP connections to a Service VIP become client spans
   });
   const spans = ours();
   assert.equal(spans.length, CONNECTIONS);
+  const metrics = await agent!.metrics();
+  const nat = metrics.split('\n').filter((l) => /^sockeye_(conntrack|nat_late)/.test(l)).join('\n');
+  t.diagnostic(nat.replace(/\n/g, '; '));
+  const unresolved = spans.filter((s) => s.attributes['sockeye.nat.peer.address'] !== SERVER_IP);
+  assert.equal(unresolved.length, 0, `${unresolved.length} spans without the post-NAT destination, e.g. ${JSON.stringify(unresolved[0]?.attributes)}\n${nat}`);
   const seen = new Set<string>();
   for (const s of spans) {
     const a = s.attributes;
     seen.add(String(a['url.full']));
     assert.equal(a['network.peer.address'], VIP, 'the socket still shows the dialed VIP');
-    assert.equal(a['sockeye.nat.peer.address'], SERVER_IP, `the agent found the post-NAT destination: ${JSON.stringify(a)}`);
     assert.equal(a['sockeye.peer.kind'], 'pod', JSON.stringify(a));
     assert.equal(a['sockeye.peer.k8s.pod.name'], BACKEND_POD);
     assert.equal(a['sockeye.peer.k8s.service.name'], 'checkout');
@@ -151,9 +155,6 @@ test(`${CONNECTIONS} short HTTP connections to a Service VIP become client spans
   assert.equal(seen.size, CONNECTIONS, 'one span per request, none duplicated');
 
   // The agent's self-telemetry: every one of the client connections was found in the NAT table.
-  const metrics = await agent!.metrics();
-  const nat = metrics.split('\n').filter((l) => /^sockeye_(conntrack|nat_late)/.test(l)).join('\n');
-  t.diagnostic(nat.replace(/\n/g, '; '));
   const hits = Number(/^sockeye_conntrack\{counter="lookupHits"\} (\d+)/m.exec(metrics)?.[1]);
   assert.equal(hits, CONNECTIONS, nat);
 });

@@ -87,30 +87,53 @@ test('server spans are never looked up; untranslated client spans get nothing an
   assert.equal(none.natMiss, undefined);
 });
 
-test('a span built before its conntrack event arrived is resolved at export; an untranslated one is counted as a miss', async () => {
+test('a client span built before its conntrack event arrived waits for it; an untranslated one is released after the wait, counted', async () => {
   const rx = await OtlpTestReceiver.start();
   const telemetry = new SelfTelemetry();
   const table = new CountingTable(100, 30_000);
+  const released: string[] = [];
   const p = new SignalPipeline({ telemetry, clock, spanExporter: createSpanExporter({ protocol: 'grpc', endpoint: rx.grpcEndpoint, timeoutMs: 5000 }),
-    spanDelayMs: 60_000, linkWaitMs: 0, nat: table });
+    spanDelayMs: 20, linkWaitMs: 0, nat: table, natMissWaitMs: 150, onSpan: (s) => released.push(String(s.attributes['url.full']).split('/').pop() ?? '') });
   try {
+    const hit = httpTx({ role: 'client', tuple: clientTuple(41000), target: '/hit', headers: { host: VIP } });
+    table.apply(dnat(hit.tuple, 8080));
     const late = httpTx({ role: 'client', tuple: clientTuple(41001), target: '/late', headers: { host: VIP } });
     const direct = httpTx({ role: 'client', tuple: { ...clientTuple(41002), remoteAddr: POD }, target: '/direct', headers: { host: POD } });
-    p.onTransaction(late);
-    p.onTransaction(direct);
+    for (const tx of [hit, late, direct]) p.onTransaction(tx);
+    assert.deepEqual(released, ['hit'], 'a span found at build time goes at once; misses wait');
+    assert.equal(telemetry.get('sockeye_nat_held_spans'), 2);
     // The conntrack event for `late` arrives after its span was built (another channel than the capture).
     table.apply(dnat(late.tuple, 8080));
-    await p.flush();
-    await rx.waitFor(() => rx.spans().length >= 2);
+    p.tick();
+    assert.deepEqual(released, ['hit'], 'still within the wait');
+    await new Promise((r) => setTimeout(r, 170));
+    p.tick();
+    assert.deepEqual(released, ['hit', 'late', 'direct']);
+    await rx.waitFor(() => rx.spans().length >= 3);
     const byPath = new Map(rx.spans().map((s) => [String(s.attributes['url.full']).split('/').pop(), s.attributes]));
+    assert.equal(byPath.get('hit')?.['sockeye.nat.peer.address'], POD);
     assert.equal(byPath.get('late')?.['sockeye.nat.peer.address'], POD);
     assert.equal(byPath.get('late')?.['sockeye.nat.peer.port'], 8080);
     assert.equal(byPath.get('direct')?.['sockeye.nat.peer.address'], undefined);
     assert.equal(telemetry.get('sockeye_nat_late_lookups_total', { result: 'hit' }), 1);
     assert.equal(telemetry.get('sockeye_nat_late_lookups_total', { result: 'miss' }), 1);
-    assert.equal(table.lookups, 4, 'two at build, one retry each at export');
+    assert.equal(telemetry.get('sockeye_nat_held_spans'), 0);
+    assert.equal(table.lookups, 5, 'three at build, one retry per miss');
   } finally {
     await p.shutdown();
     await rx.close();
   }
+});
+
+test('held spans are never lost: shutdown releases them, and a full hold queue releases its oldest early (counted)', async () => {
+  const telemetry = new SelfTelemetry();
+  const released: number[] = [];
+  const p = new SignalPipeline({ telemetry, clock, linkWaitMs: 0, nat: new NatTable(10, 30_000), natMissWaitMs: 60_000, spanQueueSize: 3,
+    onSpan: (s) => released.push(Number(s.attributes['server.port'])) });
+  for (let i = 0; i < 5; i++) p.onTransaction(httpTx({ role: 'client', tuple: { ...clientTuple(42000 + i), remotePort: 9000 + i } }));
+  assert.deepEqual(released, [9000, 9001], 'hold queue capped at the span queue size; oldest first');
+  assert.equal(telemetry.get('sockeye_nat_released_early_total'), 2);
+  await p.shutdown();
+  assert.deepEqual(released, [9000, 9001, 9002, 9003, 9004]);
+  assert.equal(telemetry.get('sockeye_nat_late_lookups_total', { result: 'miss' }), 5);
 });
