@@ -113,7 +113,7 @@ static __always_inline __u8 http2_headers_kind(const __u8 *p, __u32 n)
 	return MSG_UNKNOWN;
 }
 
-/* DNS by header sanity on any port (UDP). */
+/* DNS by header sanity on any port (UDP datagrams; TCP after its length prefix). */
 static __always_inline struct verdict dns_message(const __u8 *p, __u32 n, __u32 total)
 {
 	struct verdict v = {};
@@ -138,6 +138,19 @@ static __always_inline struct verdict dns_message(const __u8 *p, __u32 n, __u32 
 	return v;
 }
 
+/* DNS over TCP (RFC 1035 4.2.2): a 2-byte length, then the same header checks as UDP. Tried last on
+ * TCP, after HTTP, so only a stream whose first bytes pass the whole header sanity check matches. */
+static __always_inline struct verdict dns_tcp_message(const __u8 *p, __u32 n)
+{
+	struct verdict v = {};
+	if (n < 19)
+		return v;
+	__u16 len = ((__u16)p[0] << 8) | p[1];
+	if (len < 17)
+		return v;
+	return dns_message(p + 2, n - 2, 0);
+}
+
 static __always_inline struct verdict infer(const __u8 *p, __u32 n, __u32 total, __u8 transport)
 {
 	struct verdict v = {};
@@ -155,13 +168,17 @@ static __always_inline struct verdict infer(const __u8 *p, __u32 n, __u32 total,
 	} else if (http2_frame(p, n, total)) {
 		v.protocol = SOCKEYE_PROTO_HTTP2;
 		v.message = http2_headers_kind(p, n);
+	} else {
+		v = dns_tcp_message(p, n);
 	}
 	return v;
 }
 
 /* Message type of a chunk on a connection whose protocol is already known (role inference). */
-static __always_inline __u8 message_kind(__u8 protocol, const __u8 *p, __u32 n, __u32 total)
+static __always_inline __u8 message_kind(__u8 protocol, const __u8 *p, __u32 n, __u32 total, __u8 transport)
 {
+	if (protocol == SOCKEYE_PROTO_DNS && transport == IPPROTO_TCP)
+		return dns_tcp_message(p, n).message;
 	if (protocol == SOCKEYE_PROTO_HTTP1)
 		return http1_request(p, n) ? MSG_REQUEST : http1_response(p, n) ? MSG_RESPONSE : MSG_UNKNOWN;
 	if (protocol == SOCKEYE_PROTO_DNS)

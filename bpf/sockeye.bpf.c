@@ -181,7 +181,7 @@ static __noinline int report_chunk(struct pending_call *pc, struct chunk *ch, __
 		if (c->role == SOCKEYE_ROLE_UNKNOWN)
 			c->role = role_from(ch->dir, v.message);
 	} else if (c->role == SOCKEYE_ROLE_UNKNOWN) {
-		c->role = role_from(ch->dir, message_kind(c->protocol, p, captured, ch->len));
+		c->role = role_from(ch->dir, message_kind(c->protocol, p, captured, ch->len, transport));
 	}
 	struct sockeye_event *e = &s->ev;
 	fill_common(e, c, pid_tgid, pc->fd);

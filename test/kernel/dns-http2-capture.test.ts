@@ -1,5 +1,5 @@
-// Real kernel, real traffic: DNS over UDP (dig against the test's own DNS server on a random,
-// non-53 port) and HTTP/2 cleartext with prior knowledge (node:http2), including connections that
+// Real kernel, real traffic: DNS over UDP and TCP (dig against the test's own DNS servers on random,
+// non-53 ports) and HTTP/2 cleartext with prior knowledge (node:http2), including connections that
 // were opened and used before the capture started — they must be picked up with the right role.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,6 +51,35 @@ test('DNS over UDP on a non-53 port: dig query and the server answer, right role
   // Unconnected UDP: the peer comes from the datagram's address, not the socket.
   assert.equal(sOut.tuple.remotePort, q.tuple.localPort);
   assert.equal(sIn.totalBytes, q.totalBytes);
+});
+
+test('DNS over TCP (dig +tcp): length-prefixed query and answer recognised in the kernel, right roles', async () => {
+  const server = await startServer('dns-tcp-server');
+  peers.push(server);
+  const dig = await run('dig', ['@127.0.0.1', '-p', String(server.port), '+tcp', '+tries=1', '+time=2', '+noedns', 'tcp.sockeye.test', 'A']);
+  assert.match(dig.stdout, /198\.18\.0\.7/);
+  assert.ok(await rec.until(() => rec.data(dig.pid).some((e) => e.direction === 'ingress') &&
+    rec.data(server.pid).some((e) => e.direction === 'egress')));
+  const q = rec.data(dig.pid).find((e) => e.direction === 'egress')!;
+  assert.equal(q.protocol, 'dns');
+  assert.equal(q.role, 'client');
+  assert.equal(q.tuple.transport, 'tcp');
+  assert.equal(q.tuple.remotePort, server.port);
+  const name = Buffer.from('\x03tcp\x07sockeye\x04test', 'latin1');
+  assert.ok(Buffer.from(q.bytes).includes(name), 'query name in payload');
+  const query = Buffer.from(q.bytes);
+  assert.equal(query.readUInt16BE(0), q.totalBytes - 2, 'payload starts with the 2-byte length of the query');
+  const a = rec.data(dig.pid).find((e) => e.direction === 'ingress')!;
+  assert.equal(a.protocol, 'dns');
+  assert.equal(a.role, 'client');
+  assert.ok((a.bytes[4]! & 0x80) !== 0, 'QR bit set on the answer (after the length prefix)');
+  const sIn = rec.data(server.pid).find((e) => e.direction === 'ingress')!;
+  const sOut = rec.data(server.pid).find((e) => e.direction === 'egress')!;
+  assert.equal(sIn.protocol, 'dns');
+  assert.equal(sIn.role, 'server');
+  assert.equal(sOut.role, 'server');
+  assert.equal(sIn.tuple.localPort, server.port);
+  assert.equal(sOut.tuple.remotePort, q.tuple.localPort);
 });
 
 test('HTTP/2 cleartext with prior knowledge: preface, frames and roles on both sides', async () => {
