@@ -101,9 +101,13 @@ static __always_inline struct conn_state *conn_for(__u64 sk, __u64 ino, __u32 pi
 
 static __always_inline void fill_common(struct sockeye_event *e, struct conn_state *c, __u64 pid_tgid, __s32 fd)
 {
+	/* comm and cgroup id by direct loads from the current task instead of bpf_get_current_comm
+	 * (a byte-wise copy) and bpf_get_current_cgroup_id: same values (comm is kept NUL-padded by the
+	 * kernel; the helper also reads the default hierarchy's cgroup), no helper call. */
+	struct task_struct *task = bpf_get_current_task_btf();
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->conn_id = c->conn_id;
-	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
 	e->fd = fd;
@@ -111,7 +115,7 @@ static __always_inline void fill_common(struct sockeye_event *e, struct conn_sta
 	e->protocol = c->protocol;
 	e->reserved = 0;
 	e->reserved2 = 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	__builtin_memcpy(e->comm, task->comm, sizeof(e->comm));
 }
 
 /* Wake the consumer once each time the backlog crosses a multiple of ring_wakeup_bytes, not on
