@@ -39,7 +39,8 @@ test('the attach report names every program, and bad flags are refused with the 
   const r = await runWithStderr(['trace', '--duration', '1']);
   assert.equal(r.code, 0);
   assert.match(r.stderr, /attached 26\/26 programs: .*sockeye_enter_read .*sockeye_exit_writev .*sockeye_sock_state/);
-  assert.match(r.stderr, /duration reached; events \d+, lost in kernel 0/);
+  // Machine-wide for a second: other load on the node may overflow the ring, which is counted, not an error.
+  assert.match(r.stderr, /duration reached; events \d+, lost in kernel \d+, gaps \d+, decode errors 0/);
   const bad = await runWithStderr(['trace', '--payload-cap', '99999']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--payload-cap: expected an integer 1\.\.16384, got '99999'/);
