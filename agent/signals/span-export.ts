@@ -51,8 +51,11 @@ export class SpanExport {
     this.bsp.onEnd(span);
   }
 
+  /** The processor's flush sends what is queued but does not wait for a batch its timer already
+   *  sent; the exporter's flush waits for every request in flight, so counts are final after it. */
   forceFlush(): Promise<void> {
-    return this.bsp.forceFlush().catch(() => undefined);
+    return this.bsp.forceFlush().catch(() => undefined)
+      .then(() => this.opts.exporter.forceFlush?.()).catch(() => undefined);
   }
 
   shutdown(): Promise<void> {

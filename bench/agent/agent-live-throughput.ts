@@ -3,6 +3,8 @@
 // outside: transactions the agent turned into signals (its /metrics) per second of the agent's
 // CPU (user+system, all threads, from /proc) = transactions/s per agent core; RSS at rest and peak.
 // Run (root, after make): node dist/bench/agent/agent-live-throughput.js [seconds] [connections]
+// AGENT_PROFILE=/tmp/agent.cpuprofile runs the agent under bench/profile/profile-agent (profiles
+// after BPF load, for the length of the load); AGENT_NODE_ARGS passes node flags to the agent.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -43,8 +45,10 @@ async function main(): Promise<void> {
   await once(server.stdout!, 'data');
   const listen = `127.0.0.1:${await freePort()}`;
   const dir = mkdtempSync('/tmp/sockeye-bench-agent-');
-  writeFileSync(`${dir}/agent.yaml`, `listen: ${listen}\nexport:\n  endpoint: http://127.0.0.1:${sink.port}\n  metric_interval_ms: 5000\nlive_view: off\n`);
-  const agent: ChildProcess = spawn(process.execPath, [`${root}bin/sockeye.js`, 'agent', '--config', `${dir}/agent.yaml`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  writeFileSync(`${dir}/agent.yaml`, `listen: ${listen}\nexport:\n  endpoint: http://127.0.0.1:${sink.port}\n  metric_interval_ms: 5000\n${process.env.AGENT_EXPORT_YAML ?? ''}live_view: off\n`);
+  const agent: ChildProcess = spawn(process.execPath, [...(process.env.AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ...(process.env.AGENT_PROFILE ? [`${root}dist/bench/profile/profile-agent.js`, process.env.AGENT_PROFILE, String(seconds + 4), '--'] : [`${root}bin/sockeye.js`, 'agent']),
+    '--config', `${dir}/agent.yaml`, '--listen', listen], { stdio: ['ignore', 'ignore', 'inherit'] });
   const metricsUrl = `http://${listen}/metrics`;
   try {
     for (let i = 0; ; i++) {
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
     const reqs = Number(/(\d+) requests in/.exec(wrkOut)?.[1] ?? NaN);
     const lost = await metric(metricsUrl, /^sockeye_capture\{counter="lostEvents"\}/);
     const dropped = await metric(metricsUrl, /^sockeye_spans_dropped_total/);
+    const droppedFull = await metric(metricsUrl, /^sockeye_spans_dropped_total\{reason="queue_full"\}/);
     const exported = await metric(metricsUrl, /^sockeye_spans_exported_total/);
     const peakMb = vmHwmMb(agent.pid!);
     console.log(`agent under wrk load: ${seconds} s, ${connections} keep-alive connections, Node server on loopback, export to an OTLP/gRPC sink`);
@@ -77,7 +82,7 @@ async function main(): Promise<void> {
     console.log(`  agent CPU                    ${cpu.toFixed(2)} s over ${wall.toFixed(1)} s wall (${((cpu / wall) * 100).toFixed(0)}% of one core)`);
     const perCore = tx / cpu;
     console.log(`  transactions per agent core  ${Math.round(perCore).toLocaleString('en-US')} tx/s  (${(perCore / GOAL_TX_PER_CORE).toFixed(2)}× the 100k goal; DeepFlow 90k → ${(perCore / 90_000).toFixed(2)}×)`);
-    console.log(`  spans exported ${exported}, dropped ${dropped}, kernel events lost ${lost}`);
+    console.log(`  spans exported ${exported}, dropped ${dropped} (queue full ${droppedFull}, export failed ${dropped - droppedFull}), kernel events lost ${lost}`);
     console.log(`  RSS at rest ${restMb.toFixed(0)} MB, peak ${peakMb.toFixed(0)} MB (goal ≤ ${GOAL_RSS_MB} MB: ${(restMb / GOAL_RSS_MB).toFixed(2)}× / ${(peakMb / GOAL_RSS_MB).toFixed(2)}×)`);
   } finally {
     agent.kill('SIGTERM');
