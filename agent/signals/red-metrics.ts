@@ -1,15 +1,23 @@
-// RED histograms through the OTel metrics SDK. A MeterProvider carries one Resource, and metrics
-// must be attributed to the traced service, so there is one MeterProvider per service.name (capped;
-// services beyond the cap share one overflow provider, and that is counted). All providers share
-// one OTLP exporter (periodic push) and each also has a pull reader that /metrics scrapes.
-import type { Histogram } from '@opentelemetry/api';
+// RED histograms: our own aggregation, the SDK's OTLP metric exporter for the wire.
+//
+// Why not the SDK's MeterProvider: Histogram.record() hashes its attribute object on every call
+// (sort + stringify) — 6–9% of the agent's CPU under load. Here a record costs a numeric hash of
+// the attribute values, two Map lookups, an exact comparison with the series found, a bucket
+// binary search and a few adds. bench/agent/red-metrics-aggregation.ts measures both side by side;
+// test/signals/red-metrics-equivalence.test.ts requires identical data points from both.
+//
+// The output is the SDK's ResourceMetrics model, one per service.name (metrics must carry the
+// traced service's Resource), exported periodically through the PushMetricExporter we are given
+// (the SDK's OTLP gRPC or http/protobuf exporter, which honours OTEL_EXPORTER_OTLP_* including the
+// temporality preference), and rendered as Prometheus text for /metrics (cumulative).
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { hostname } from 'node:os';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import {
-  AggregationTemporality, AggregationType, DataPointType, MeterProvider, MetricReader, PeriodicExportingMetricReader,
-  type PushMetricExporter, type ResourceMetrics, type ViewOptions,
+  AggregationTemporality, DataPointType, InstrumentType,
+  type HistogramMetricData, type PushMetricExporter, type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, hrTime } from '@opentelemetry/core';
 import type { SelfTelemetry } from '../telemetry/self-telemetry.js';
 import { escapeLabel } from '../telemetry/self-telemetry.js';
 import type { MetricRecord } from './span-builder.js';
@@ -25,113 +33,232 @@ const DESCRIPTIONS: Record<MetricName, string> = {
   [METRIC.dnsLookup]: 'Duration of DNS lookups.',
 };
 
-/** The semconv bucket boundaries set explicitly: the SDK default buckets are for milliseconds. */
-export const DURATION_VIEWS: ViewOptions[] = Object.values(METRIC).map((name) => ({
-  instrumentName: name,
-  aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: DURATION_BUCKETS_S, recordMinMax: true } },
-}));
+const BOUNDS = DURATION_BUCKETS_S;
 
-/** A reader the /metrics endpoint pulls from (cumulative, as Prometheus expects). */
-class PullReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+/** One histogram series: a metric name and an attribute set, cumulative since `start`. */
+class Series {
+  readonly counts = new Float64Array(BOUNDS.length + 1);
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  // What the last delta export took (only used when the exporter asks for delta temporality).
+  exportedCounts?: Float64Array;
+  exportedCount = 0;
+  exportedSum = 0;
+  intervalMin = Infinity;
+  intervalMax = -Infinity;
+
+  private readonly size: number;
+
+  constructor(readonly name: MetricName, readonly attributes: Attributes, readonly start: HrTime) {
+    this.size = Object.keys(attributes).length;
   }
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
 
-/** Shares one exporter between providers, counts outcomes, and keeps shutdown for the owner. */
-class SharedExporter implements PushMetricExporter {
-  constructor(private readonly inner: PushMetricExporter, private readonly telemetry: SelfTelemetry) {}
-  export(metrics: ResourceMetrics, done: (r: ExportResult) => void): void {
-    const points = countPoints(metrics);
-    this.inner.export(metrics, (r) => {
-      if (r.code === ExportResultCode.SUCCESS) this.telemetry.add('sockeye_metric_points_exported_total', 'Metric data points accepted by the OTLP endpoint.', points);
-      else this.telemetry.add('sockeye_metric_points_dropped_total', 'Metric data points lost, by reason.', points, { reason: 'export_failed' });
-      done(r);
-    });
+  /** Exactly this attribute set (any key order)? */
+  matches(a: Attributes): boolean {
+    let n = 0;
+    for (const k in a) {
+      if (!sameValue(this.attributes[k], a[k])) return false;
+      n++;
+    }
+    return n === this.size;
   }
-  forceFlush(): Promise<void> { return this.inner.forceFlush(); }
-  selectAggregationTemporality = (t: Parameters<NonNullable<PushMetricExporter['selectAggregationTemporality']>>[0]) =>
-    this.inner.selectAggregationTemporality?.(t) ?? AggregationTemporality.CUMULATIVE;
-  async shutdown(): Promise<void> {}
+
+  record(v: number): void {
+    if (Number.isNaN(v)) return;
+    this.count++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    if (v < this.intervalMin) this.intervalMin = v;
+    if (v > this.intervalMax) this.intervalMax = v;
+    // First boundary ≥ v (boundaries are inclusive upper bounds, as in the SDK).
+    let lo = 0;
+    let hi = BOUNDS.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (BOUNDS[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    this.counts[lo]!++;
+  }
 }
 
-function countPoints(rm: ResourceMetrics): number {
-  let n = 0;
-  for (const sm of rm.scopeMetrics) for (const m of sm.metrics) n += m.dataPoints.length;
-  return n;
+interface ServiceSeries {
+  resource: Resource;
+  /** Metric name → attribute-set hash → the series with that hash (collisions resolved by comparing). */
+  byName: Map<MetricName, Map<number, Series[]>>;
+  all: Series[];
 }
 
-interface ServiceMeters {
-  provider: MeterProvider;
-  pull: PullReader;
-  histograms: Map<MetricName, Histogram>;
+/**
+ * An order-independent 32-bit hash of an attribute set (a sum of per-attribute FNV-1a hashes), so
+ * one attribute set in two key orders finds one series. Equality is then checked exactly.
+ */
+function attributeHash(a: Attributes): number {
+  let h = 0;
+  for (const k in a) {
+    const v = a[k];
+    let x = Math.imul(0x811c9dc5 ^ k.length, 16777619) ^ k.charCodeAt(k.length - 1);
+    if (typeof v === 'number') x = Math.imul(x ^ v, 16777619) ^ Math.imul(x ^ (v * 1024), 16777619);
+    else {
+      const str = typeof v === 'string' ? v : String(v);
+      for (let i = 0; i < str.length; i++) x = Math.imul(x ^ str.charCodeAt(i), 16777619);
+    }
+    h = (h + x) | 0;
+  }
+  return h;
 }
+
+const sameValue = (x: unknown, y: unknown) => x === y || (typeof x === 'object' && x !== null && String(x) === String(y));
 
 export interface RedMetricsOptions {
   telemetry: SelfTelemetry;
   exporter?: PushMetricExporter;
   exportIntervalMs?: number;
-  exportTimeoutMs?: number;
   maxServices?: number;
 }
 
 export class RedMetrics {
-  private readonly services = new Map<string, ServiceMeters>();
-  private readonly shared?: SharedExporter;
+  private readonly services = new Map<string, ServiceSeries>();
   private readonly host = hostname();
+  private timer?: NodeJS.Timeout;
+  private exporting: Promise<void> = Promise.resolve();
+  private lastExport: HrTime = hrTime();
+  private closed = false;
+  private readonly temporality: AggregationTemporality;
 
   constructor(private readonly opts: RedMetricsOptions) {
-    if (opts.exporter) this.shared = new SharedExporter(opts.exporter, opts.telemetry);
+    this.temporality = opts.exporter?.selectAggregationTemporality?.(InstrumentType.HISTOGRAM) ?? AggregationTemporality.CUMULATIVE;
+    if (opts.exporter) {
+      this.timer = setInterval(() => void this.exportNow(), opts.exportIntervalMs ?? 60_000);
+      this.timer.unref();
+    }
   }
 
   record(serviceName: string, rec: MetricRecord): void {
-    this.meters(serviceName).histograms.get(rec.name)!.record(rec.seconds, rec.attributes);
+    const s = this.service(serviceName);
+    let byHash = s.byName.get(rec.name);
+    if (!byHash) s.byName.set(rec.name, (byHash = new Map()));
+    const a = rec.attributes;
+    const h = attributeHash(a);
+    let list = byHash.get(h);
+    if (!list) byHash.set(h, (list = []));
+    for (const series of list) {
+      if (series.matches(a)) {
+        series.record(rec.seconds);
+        return;
+      }
+    }
+    const series = new Series(rec.name, { ...a }, hrTime());
+    list.push(series);
+    s.all.push(series);
+    series.record(rec.seconds);
   }
 
   get serviceCount(): number {
     return this.services.size;
   }
 
-  private meters(serviceName: string): ServiceMeters {
+  private service(serviceName: string): ServiceSeries {
     let s = this.services.get(serviceName);
     if (s) return s;
     const cap = this.opts.maxServices ?? 256;
-    if (this.services.size >= cap) {
+    if (this.services.size >= cap && serviceName !== OVERFLOW_SERVICE) {
       this.opts.telemetry.add('sockeye_metric_services_overflow_total', `Records from services beyond the per-agent cap, folded into service ${OVERFLOW_SERVICE}.`);
-      if (serviceName !== OVERFLOW_SERVICE) return this.meters(OVERFLOW_SERVICE);
+      return this.service(OVERFLOW_SERVICE);
     }
-    const pull = new PullReader();
-    const readers: MetricReader[] = [pull];
-    if (this.shared) {
-      readers.push(new PeriodicExportingMetricReader({
-        exporter: this.shared,
-        exportIntervalMillis: this.opts.exportIntervalMs ?? 60_000,
-        exportTimeoutMillis: Math.min(this.opts.exportTimeoutMs ?? 30_000, this.opts.exportIntervalMs ?? 60_000),
-      }));
-    }
-    const provider = new MeterProvider({
+    s = {
       resource: resourceFromAttributes({ 'service.name': serviceName, 'host.name': this.host, 'telemetry.sdk.name': 'sockeye' }, { schemaUrl: SCHEMA_URL }),
-      views: DURATION_VIEWS,
-      readers,
-    });
-    const meter = provider.getMeter(SCOPE_NAME, SCOPE_VERSION, { schemaUrl: SCHEMA_URL });
-    const histograms = new Map<MetricName, Histogram>();
-    for (const name of Object.values(METRIC)) histograms.set(name, meter.createHistogram(name, { unit: 's', description: DESCRIPTIONS[name] }));
-    s = { provider, pull, histograms };
+      byName: new Map(), all: [],
+    };
     this.services.set(serviceName, s);
     return s;
   }
 
-  /** Collects every service's cumulative histograms from the pull readers. */
+  /** Every service's cumulative histograms, in the SDK's model. */
   async collect(): Promise<ResourceMetrics[]> {
-    const out: ResourceMetrics[] = [];
-    for (const s of this.services.values()) {
-      const r = await s.pull.collect();
-      out.push(r.resourceMetrics);
+    const now = hrTime();
+    return [...this.services.values()].map((s) => this.resourceMetrics(s, now, AggregationTemporality.CUMULATIVE));
+  }
+
+  private resourceMetrics(s: ServiceSeries, now: HrTime, temporality: AggregationTemporality): ResourceMetrics {
+    const byName = new Map<MetricName, HistogramMetricData>();
+    const delta = temporality === AggregationTemporality.DELTA;
+    for (const series of s.all) {
+      let point;
+      if (delta) {
+        const count = series.count - series.exportedCount;
+        if (count === 0) continue;
+        const prev = series.exportedCounts;
+        point = {
+          startTime: prev ? this.lastExport : series.start, endTime: now, attributes: series.attributes,
+          value: { buckets: { boundaries: BOUNDS, counts: Array.from(series.counts, (c, i) => c - (prev?.[i] ?? 0)) },
+            sum: series.sum - series.exportedSum, count, min: series.intervalMin, max: series.intervalMax },
+        };
+      } else {
+        if (series.count === 0) continue;
+        point = {
+          startTime: series.start, endTime: now, attributes: series.attributes,
+          value: { buckets: { boundaries: BOUNDS, counts: Array.from(series.counts) }, sum: series.sum, count: series.count, min: series.min, max: series.max },
+        };
+      }
+      let m = byName.get(series.name);
+      if (!m) {
+        byName.set(series.name, (m = {
+          descriptor: { name: series.name, description: DESCRIPTIONS[series.name], unit: 's', valueType: ValueType.DOUBLE },
+          aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: [],
+        }));
+      }
+      m.dataPoints.push(point);
     }
-    return out;
+    return {
+      resource: s.resource,
+      scopeMetrics: [{ scope: { name: SCOPE_NAME, version: SCOPE_VERSION, schemaUrl: SCHEMA_URL }, metrics: [...byName.values()] }],
+    };
+  }
+
+  /** Exports every service with data now (one export call per service: one Resource each). Serialised. */
+  exportNow(): Promise<void> {
+    const exporter = this.opts.exporter;
+    if (!exporter) return Promise.resolve();
+    this.exporting = this.exporting.then(async () => {
+      const now = hrTime();
+      const delta = this.temporality === AggregationTemporality.DELTA;
+      const batches = [...this.services.values()].map((s) => this.resourceMetrics(s, now, this.temporality)).filter((rm) => countPoints(rm) > 0);
+      if (delta) {
+        for (const s of this.services.values()) {
+          for (const series of s.all) {
+            series.exportedCounts = Float64Array.from(series.counts);
+            series.exportedCount = series.count;
+            series.exportedSum = series.sum;
+            series.intervalMin = Infinity;
+            series.intervalMax = -Infinity;
+          }
+        }
+        this.lastExport = now;
+      }
+      await Promise.all(batches.map((rm) => this.exportOne(exporter, rm)));
+    });
+    return this.exporting;
+  }
+
+  private exportOne(exporter: PushMetricExporter, rm: ResourceMetrics): Promise<void> {
+    const points = countPoints(rm);
+    const t = this.opts.telemetry;
+    return new Promise((resolve) => {
+      try {
+        exporter.export(rm, (r) => {
+          if (r.code === ExportResultCode.SUCCESS) t.add('sockeye_metric_points_exported_total', 'Metric data points accepted by the OTLP endpoint.', points);
+          else t.add('sockeye_metric_points_dropped_total', 'Metric data points lost, by reason.', points, { reason: 'export_failed' });
+          resolve();
+        });
+      } catch {
+        t.add('sockeye_metric_points_dropped_total', 'Metric data points lost, by reason.', points, { reason: 'export_failed' });
+        resolve();
+      }
+    });
   }
 
   /** Prometheus text for /metrics. */
@@ -140,13 +267,23 @@ export class RedMetrics {
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.all([...this.services.values()].map((s) => s.provider.forceFlush().catch(() => undefined)));
+    await this.exportNow();
+    await this.opts.exporter?.forceFlush().catch(() => undefined);
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all([...this.services.values()].map((s) => s.provider.shutdown().catch(() => undefined)));
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.forceFlush();
     await this.opts.exporter?.shutdown().catch(() => undefined);
   }
+}
+
+function countPoints(rm: ResourceMetrics): number {
+  let n = 0;
+  for (const sm of rm.scopeMetrics) for (const m of sm.metrics) n += m.dataPoints.length;
+  return n;
 }
 
 const promName = (otel: string, unit: string) => `${otel.replace(/[^a-zA-Z0-9_]/g, '_')}${unit === 's' ? '_seconds' : ''}`;

@@ -62,7 +62,7 @@ export class SignalPipeline {
     this.builder = new SpanBuilder(opts.clock ?? createBootClock(), this.routes, opts.nat);
     this.resources = new ProcessResources(opts.procRoot);
     this.metrics = new RedMetrics({ telemetry: this.t, exporter: opts.metricExporter, exportIntervalMs: opts.metricExportIntervalMs,
-      exportTimeoutMs: opts.exportTimeoutMs, maxServices: opts.maxServices });
+      maxServices: opts.maxServices });
     if (opts.spanExporter) {
       this.export = new SpanExport({ exporter: opts.spanExporter, telemetry: this.t, maxQueueSize: opts.spanQueueSize,
         maxExportBatchSize: opts.spanBatchSize, scheduledDelayMillis: opts.spanDelayMs, exportTimeoutMillis: opts.exportTimeoutMs });
