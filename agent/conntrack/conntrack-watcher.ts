@@ -74,7 +74,7 @@ export class ConntrackWatcher {
   }
 
   /** Where the connection with this (local, remote) 4-tuple really went, when it was DNATed. */
-  lookup(q: TupleQuery): NatTarget | undefined {
+  lookup(q: TupleQuery): NatTarget | null | undefined {
     this.c.lookups++;
     const t = this.table.lookup(q);
     if (t) this.c.lookupHits++;
@@ -100,7 +100,7 @@ export class ConntrackWatcher {
         else {
           this.c.dumpedEntries++;
           // An event may already have told us more recent news about this connection.
-          if (!this.table.lookup({ localAddress: m.entry.orig.src, localPort: m.entry.orig.srcPort, remoteAddress: m.entry.orig.dst, remotePort: m.entry.orig.dstPort, protocol: m.entry.orig.proto === 17 ? 'udp' : 'tcp' })) {
+          if (this.table.lookup({ localAddress: m.entry.orig.src, localPort: m.entry.orig.srcPort, remoteAddress: m.entry.orig.dst, remotePort: m.entry.orig.dstPort, protocol: m.entry.orig.proto === 17 ? 'udp' : 'tcp' }) === undefined) {
             this.table.apply(m.entry);
           }
         }

@@ -8,14 +8,19 @@ import type { NatTarget, TupleQuery } from './nat-table.js';
 export const NAT_PEER_ADDRESS = 'sockeye.nat.peer.address';
 export const NAT_PEER_PORT = 'sockeye.nat.peer.port';
 
-export interface NatLookup { lookup(q: TupleQuery): NatTarget | undefined }
+/** The NAT target; null: conntrack reported the connection untranslated; undefined: not known (yet). */
+export interface NatLookup { lookup(q: TupleQuery): NatTarget | null | undefined }
 
-/** Adds the NAT keys to `attrs` when the connection was translated; returns whether it was. */
-export function addNatPeer(watcher: NatLookup | undefined, t: SocketTuple, attrs: Record<string, unknown>): boolean {
-  if (!watcher || (t.transport !== 'tcp' && t.transport !== 'udp')) return false;
+/** translated: NAT keys added; untranslated: conntrack said no NAT; unknown: no conntrack news of it (yet). */
+export type NatOutcome = 'translated' | 'untranslated' | 'unknown';
+
+/** Adds the NAT keys to `attrs` when the connection was translated. */
+export function addNatPeer(watcher: NatLookup | undefined, t: SocketTuple, attrs: Record<string, unknown>): NatOutcome {
+  if (!watcher || (t.transport !== 'tcp' && t.transport !== 'udp')) return 'untranslated';
   const hit = watcher.lookup({ localAddress: t.localAddr, localPort: t.localPort, remoteAddress: t.remoteAddr, remotePort: t.remotePort, protocol: t.transport });
-  if (!hit) return false;
+  if (hit === undefined) return 'unknown';
+  if (hit === null) return 'untranslated';
   attrs[NAT_PEER_ADDRESS] = hit.address;
   attrs[NAT_PEER_PORT] = hit.port;
-  return true;
+  return 'translated';
 }

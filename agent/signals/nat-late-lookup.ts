@@ -2,10 +2,10 @@
 // queued in the kernel before its response even returns, but the agent reads it on another channel
 // (a netlink socket, or the relay's pipe) than the capture ring buffer, so a span can be built
 // before its NAT entry is read — on a busy 2-core machine by tens of milliseconds (the end-to-end
-// test saw 30–80 of 200 spans miss at build time). A client span whose lookup missed is held for
-// `waitMs`, looked up once more, then released to export either way. Only misses wait, and spans
-// wait in the export batch anyway, so this costs one more map lookup per miss and a little latency
-// for untranslated client spans — nothing for the rest.
+// test saw 30–80 of 200 spans miss at build time). A client span of a connection conntrack has not
+// reported yet (neither translated nor untranslated) is held for `waitMs`, looked up once more,
+// then released to export either way. Only those wait, and spans wait in the export batch anyway,
+// so this costs one more map lookup per miss and a little latency for them — nothing for the rest.
 import type { SocketTuple } from '../capture/capture-events.js';
 import { addNatPeer, type NatLookup } from '../conntrack/nat-span-attributes.js';
 
@@ -59,7 +59,7 @@ export class NatLateLookup<S extends { attributes: object }> {
   }
 
   private resolveAndRelease(h: Held<S>): void {
-    if (addNatPeer(this.nat, h.tuple, h.span.attributes as Record<string, unknown>)) this.lateHits++;
+    if (addNatPeer(this.nat, h.tuple, h.span.attributes as Record<string, unknown>) === 'translated') this.lateHits++;
     else this.misses++;
     this.release(h.span);
   }

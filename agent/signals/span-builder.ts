@@ -43,8 +43,9 @@ export class SpanBuilder {
     return 'incomplete';
   }
 
+  /** True when conntrack has not told us about this connection yet (worth a late retry). */
   private natMiss(t: Transaction['tuple'], a: Attributes): boolean | undefined {
-    return this.nat ? !addNatPeer(this.nat, t, a) : undefined;
+    return this.nat ? addNatPeer(this.nat, t, a) === 'unknown' : undefined;
   }
 
   private span(tx: Transaction, name: string, kind: SpanKind, attrs: Attributes, who: ProcessIdentity): TxSpan {

@@ -14,6 +14,13 @@ const skip = netnsUnavailable();
 const test = (name: string, fn: () => Promise<void> | void) => baseTest(name, { skip }, fn);
 const topo = new NodeTopology();
 let watcher: ConntrackWatcher | undefined;
+// Every watcher a test starts, so a failed assertion cannot leave a relay process keeping the run alive.
+const started = new Set<ConntrackWatcher>();
+async function startWatcher(opts: Parameters<typeof ConntrackWatcher.start>[0]): Promise<ConntrackWatcher> {
+  const w = await ConntrackWatcher.start(opts);
+  started.add(w);
+  return w;
+}
 
 before(async () => {
   if (skip) return;
@@ -21,7 +28,7 @@ before(async () => {
   await topo.startDaemon(topo.server, TCP_ECHO_SERVER);
 });
 after(() => {
-  watcher?.close();
+  for (const w of started) w.close();
   topo.destroy();
 });
 
@@ -34,7 +41,7 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
 interface Conn { port: number; ms: number }
 
 test('200 short connections to the VIP all resolve to the backend, also after conntrack destroyed them', async () => {
-  watcher = await ConntrackWatcher.start({ netnsPath: topo.nodeNetnsPath, graceMs: 1500 });
+  watcher = await startWatcher({ netnsPath: topo.nodeNetnsPath, graceMs: 1500 });
   const conns = JSON.parse(await topo.run(topo.client, SHORT_CONNECTIONS_CLIENT, [VIP, String(VIP_PORT), '200'])) as Conn[];
   assert.equal(conns.length, 200);
   const short = conns.filter((c) => c.ms < 10).length;
@@ -74,7 +81,7 @@ setInterval(() => {}, 1000);
   const listed = topo.conntrack(topo.node, '-L', '-d', VIP).split('\n').filter((l) => l.includes('ESTABLISHED'));
   const open = listed.map((l) => Number(/sport=(\d+)/.exec(l)?.[1])).filter((p) => p > 0);
   assert.equal(open.length, 5, `established connections in conntrack: ${listed.join('\n')}`);
-  watcher = await ConntrackWatcher.start({ netnsPath: topo.nodeNetnsPath });
+  watcher = await startWatcher({ netnsPath: topo.nodeNetnsPath });
   await watcher.ready;
   assert.ok(watcher.counters().dumpedEntries >= 5);
   for (const p of open) {
@@ -85,21 +92,22 @@ setInterval(() => {}, 1000);
   watcher = undefined;
 });
 
-test('connections without NAT are not in the table: their spans pass unchanged', async () => {
-  watcher = await ConntrackWatcher.start({ netnsPath: topo.nodeNetnsPath });
+test('connections without NAT are known as untranslated (null), not NAT rows: their spans pass unchanged', async () => {
+  watcher = await startWatcher({ netnsPath: topo.nodeNetnsPath });
   const before = watcher.counters().natEntries; // earlier tests' VIP connections linger in TIME_WAIT
   const conns = JSON.parse(await topo.run(topo.client, SHORT_CONNECTIONS_CLIENT, [SERVER_IP, String(SERVER_PORT), '20'])) as Conn[];
   await new Promise((r) => setTimeout(r, 200));
   const w = watcher;
   assert.ok(w.counters().events >= 20, 'the connections were seen as conntrack events');
-  for (const c of conns) assert.equal(w.lookup({ localAddress: CLIENT_IP, localPort: c.port, remoteAddress: SERVER_IP, remotePort: SERVER_PORT }), undefined);
+  // null = conntrack reported them untranslated (nothing to wait for); undefined would mean "no news yet".
+  for (const c of conns) assert.equal(w.lookup({ localAddress: CLIENT_IP, localPort: c.port, remoteAddress: SERVER_IP, remotePort: SERVER_PORT }), null);
   assert.equal(w.counters().natEntries, before);
   watcher.close();
   watcher = undefined;
 });
 
 test('IPv4-mapped addresses from dual-stack sockets find the IPv4 conntrack entry', async () => {
-  watcher = await ConntrackWatcher.start({ netnsPath: topo.nodeNetnsPath, graceMs: 60_000 });
+  watcher = await startWatcher({ netnsPath: topo.nodeNetnsPath, graceMs: 60_000 });
   const [conn] = JSON.parse(await topo.run(topo.client, SHORT_CONNECTIONS_CLIENT, [VIP, String(VIP_PORT), '1'])) as Conn[];
   const w = watcher;
   const q = { localAddress: `::ffff:${CLIENT_IP}`, localPort: conn!.port, remoteAddress: `::ffff:${VIP}`, remotePort: VIP_PORT };
@@ -111,7 +119,7 @@ test('IPv4-mapped addresses from dual-stack sockets find the IPv4 conntrack entr
 
 test('a namespace that does not exist is reported, not thrown into the agent', async () => {
   const errors: Error[] = [];
-  const w = await ConntrackWatcher.start({ netnsPath: '/run/netns/sockeye-no-such-namespace', onError: (e) => errors.push(e) });
+  const w = await startWatcher({ netnsPath: '/run/netns/sockeye-no-such-namespace', onError: (e) => errors.push(e) });
   assert.ok(await until(() => errors.length > 0, 3000));
   assert.match(errors[0]!.message, /relay .* exited/);
   assert.equal(w.lookup({ localAddress: CLIENT_IP, localPort: 1, remoteAddress: VIP, remotePort: VIP_PORT }), undefined);

@@ -72,7 +72,7 @@ test('IPv6 text form follows RFC 5952', () => {
   assert.equal(ipv6(v6('20010db8:00010000:00010000:00010001')), '2001:db8:1:0:1:0:1:1');
 });
 
-test('nat table: bounded, grace after destroy, untranslated rows ignored', () => {
+test('nat table: bounded, grace after destroy, untranslated connections known but never translated', () => {
   let now = 1000;
   const t = new NatTable(2, 100, () => now);
   const e = (sport: number, kind: 'new' | 'destroy' = 'new') => ({
@@ -91,7 +91,23 @@ test('nat table: bounded, grace after destroy, untranslated rows ignored', () =>
   now += 1;
   assert.equal(t.lookup(q(2)), undefined);
   assert.equal(t.sweep(), 1);
+  // Untranslated connections are not NAT rows, but a lookup knows them: null (no NAT), not undefined (no news).
   const plain = e(9);
   plain.reply = { src: '198.18.100.10', srcPort: 80, dst: '198.18.1.2', dstPort: 9, proto: 6 };
+  assert.equal(t.lookup(q(9)), undefined, 'not heard of yet');
   assert.equal(t.apply(plain), false);
+  assert.equal(t.size, 1);
+  assert.equal(t.lookup(q(9)), null, 'known untranslated');
+  t.apply({ ...plain, kind: 'destroy' });
+  now += 99;
+  assert.equal(t.lookup(q(9)), null, 'still known during the grace period');
+  now += 1;
+  assert.equal(t.lookup(q(9)), undefined);
+  t.sweep();
+  assert.equal(t.untranslatedSize, 0);
+  // Bounded like the NAT rows: the oldest untranslated tuple goes first.
+  for (const p of [10, 11, 12]) t.apply({ ...e(p), reply: { ...plain.reply, dstPort: p } });
+  assert.equal(t.untranslatedSize, 2);
+  assert.equal(t.lookup(q(10)), undefined);
+  assert.equal(t.lookup(q(12)), null);
 });
