@@ -44,11 +44,11 @@ before(async () => {
     'live_view: off',
   ].join('\n'));
   httpServer = createServer((req, res) => {
-    setTimeout(() => {
+    afterAtLeast(DELAY_MS, () => {
       if (req.url?.startsWith('/missing')) res.writeHead(404).end('no');
       else if (req.url?.startsWith('/boom')) res.writeHead(500).end('bad');
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    }, DELAY_MS);
+    });
   });
   httpPort = await freePort();
   await new Promise<void>((r) => httpServer.listen(httpPort, '127.0.0.1', r));
@@ -60,6 +60,19 @@ after(async () => {
   await agent?.stop();
   await rx?.close();
 });
+
+/** Runs `fn` once at least `ms` of real time has passed. A bare setTimeout can fire up to ~1 ms
+ *  early against the real clock (libuv's loop time is cached and millisecond-granular), and the
+ *  span-duration check below compares against kernel timestamps, so re-arm for any remainder. */
+function afterAtLeast(ms: number, fn: () => void): void {
+  const due = process.hrtime.bigint() + BigInt(ms * 1e6);
+  const tick = () => {
+    const left = due - process.hrtime.bigint();
+    if (left <= 0n) fn();
+    else setTimeout(tick, Math.max(1, Math.ceil(Number(left) / 1e6)));
+  };
+  setTimeout(tick, ms);
+}
 
 /** Waits until `pred` holds on the received spans, then a little longer to catch extras. */
 async function spansWhen(filter: (s: FlatSpan) => boolean, count: number): Promise<FlatSpan[]> {
