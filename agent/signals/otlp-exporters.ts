@@ -1,18 +1,24 @@
 // OTLP exporters from the OTel JS SDK. The exporters themselves read the standard
-// OTEL_EXPORTER_OTLP_{,TRACES_,METRICS_}{ENDPOINT,HEADERS,TIMEOUT,COMPRESSION} variables and retry
-// the retryable codes with exponential backoff; we only pick the protocol (grpc by default,
-// http/protobuf on request) and pass an endpoint when the config file names one.
+// OTEL_EXPORTER_OTLP_{,TRACES_,METRICS_}{ENDPOINT,HEADERS,COMPRESSION} variables; we pick the
+// protocol (grpc by default, http/protobuf on request), the timeout, and pass an endpoint when the
+// config file names one. The http/protobuf transport retries by itself; for gRPC span export we put
+// our retrying wrapper around the SDK's gRPC transport (otlp-grpc-retry.ts). Metrics are cumulative,
+// so a failed metric export is made good by the next one and is not retried.
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { OTLPExporterBase, createOtlpNetworkExportDelegate } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
-import { convertLegacyOtlpGrpcOptions, createOtlpGrpcExportDelegate } from '@opentelemetry/otlp-grpc-exporter-base';
-import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import { convertLegacyOtlpGrpcOptions, createOtlpGrpcExporterMetrics } from '@opentelemetry/otlp-grpc-exporter-base';
+// Not re-exported by the package's index; the package has no exports map, so the module path is public.
+import { createOtlpGrpcExporterTransport } from '@opentelemetry/otlp-grpc-exporter-base/build/src/grpc-exporter-transport.js';
+import { TraceExporterMetricsHelper, type ISerializer, type IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
 import { FastTraceSerializer } from './otlp-span-encoder.js';
+import { RetryingGrpcTransport } from './otlp-grpc-retry.js';
+import type { SelfTelemetry } from '../telemetry/self-telemetry.js';
 
 export type OtlpProtocol = 'grpc' | 'http/protobuf';
 
@@ -21,12 +27,6 @@ export interface OtlpTarget {
   /** Base endpoint; undefined lets the exporter use OTEL_EXPORTER_OTLP_* or its default. */
   endpoint?: string;
   timeoutMs?: number;
-}
-
-/** The protocol a signal uses: per-signal env var, then the general one, then grpc. */
-export function protocolFromEnv(signal: 'traces' | 'metrics', env: NodeJS.ProcessEnv = process.env): OtlpProtocol | string {
-  const v = env[`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_PROTOCOL`] ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'grpc';
-  return v.trim();
 }
 
 /** http/protobuf wants the full per-signal URL; gRPC wants the base endpoint. */
@@ -42,16 +42,43 @@ export type SpanEncoding = 'fast' | 'sdk';
 /** The SDK's span exporter with our serializer swapped in (same transport, retry, env handling). */
 class FastSpanExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {}
 
-export function createSpanExporter(t: OtlpTarget, encoding: SpanEncoding = 'fast'): SpanExporter {
+/** Where export outcomes the BatchSpanProcessor cannot see are counted (retries, partial success). */
+export interface ExportTelemetry { telemetry?: SelfTelemetry }
+
+/** A serializer that counts spans the endpoint rejected in a partial_success (the SDK only logs them). */
+function countingSerializer(inner: ISerializer<ReadableSpan[], IExportTraceServiceResponse>, telemetry?: SelfTelemetry): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
+  if (!telemetry) return inner;
+  return {
+    serializeRequest: (spans) => inner.serializeRequest(spans),
+    deserializeResponse: (data) => {
+      const r = inner.deserializeResponse(data);
+      const rejected = Number(r.partialSuccess?.rejectedSpans ?? 0);
+      if (rejected > 0) telemetry.add('sockeye_spans_rejected_total', 'Spans the OTLP endpoint rejected in a partial_success response (counted as exported too).', rejected);
+      return r;
+    },
+  };
+}
+
+export function createSpanExporter(t: OtlpTarget, encoding: SpanEncoding = 'fast', hooks: ExportTelemetry = {}): SpanExporter {
   const url = signalUrl(t, '/v1/traces');
   const base = { ...(url ? { url } : {}), ...(t.timeoutMs ? { timeoutMillis: t.timeoutMs } : {}) };
   if (encoding === 'sdk') return t.protocol === 'grpc' ? new GrpcTraceExporter(base) : new ProtoTraceExporter(base);
+  const serializer = countingSerializer(FastTraceSerializer, hooks.telemetry);
   if (t.protocol === 'grpc') {
-    return new FastSpanExporter(createOtlpGrpcExportDelegate(convertLegacyOtlpGrpcOptions(base, 'TRACES'), FastTraceSerializer,
-      'otlp_grpc_span_exporter', TraceExporterMetricsHelper, undefined, 'TraceExportService', '/opentelemetry.proto.collector.trace.v1.TraceService/Export'));
+    const o = convertLegacyOtlpGrpcOptions(base, 'TRACES');
+    const transport = new RetryingGrpcTransport(createOtlpGrpcExporterTransport({
+      address: o.url, compression: o.compression, credentials: o.credentials, metadata: o.metadata, userAgent: o.userAgent,
+      grpcName: 'TraceExportService', grpcPath: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+    }));
+    if (hooks.telemetry) {
+      hooks.telemetry.register('sockeye_otlp_export_retries_total', 'OTLP/gRPC span export attempts repeated after a retryable error.', 'counter', () => [{ value: transport.counters.retries }]);
+      hooks.telemetry.register('sockeye_otlp_export_retries_exhausted_total', 'OTLP/gRPC span exports still failing with a retryable error when retries or the timeout ran out.', 'counter', () => [{ value: transport.counters.gaveUp }]);
+    }
+    return new FastSpanExporter(createOtlpNetworkExportDelegate(o, serializer,
+      createOtlpGrpcExporterMetrics('otlp_grpc_span_exporter', TraceExporterMetricsHelper, o.url, undefined), transport));
   }
   return new FastSpanExporter(createOtlpHttpExportDelegate(convertLegacyHttpOptions(base, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
-    FastTraceSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
+    serializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
 }
 
 export function createMetricExporter(t: OtlpTarget): PushMetricExporter {
