@@ -99,7 +99,7 @@ export class RetryingGrpcTransport implements IExporterTransport {
       const d = retryDecision(result.error);
       if (!d.retry) return result;
       const jittered = Math.min(backoff, this.policy.maxBackoffMs) * (1 + (this.random() * 2 - 1) * this.policy.jitter);
-      const wait = d.afterMs ?? jittered;
+      const wait = d.afterMs || jittered; // RetryInfo without a delay (0): the usual backoff
       backoff *= this.policy.multiplier;
       const left = deadline - Date.now();
       if (this.stopped || wait >= left) break;
