@@ -19,6 +19,11 @@ export interface ConnectionParser {
   onTick(nowNs: number): void;
   /** Bytes currently buffered (for the engine's memory bound). */
   bufferedBytes(): number;
+  /**
+   * The kernel named the connection's role after this parser was built with 'unknown' (it told only
+   * once it saw a request or response start). Optional: a parser without it keeps what it inferred.
+   */
+  onRole?(role: 'client' | 'server'): void;
 }
 
 /**

@@ -120,3 +120,23 @@ test('garbage never throws and the table stays within its bound', () => {
     }
   }), { numRuns: 1000 });
 });
+
+test('a size update above the announced SETTINGS_HEADER_TABLE_SIZE is flagged and held to it; an assumed limit is not enforced as a flag', () => {
+  const dec = new HpackDecoder(4096);
+  dec.setAllowedMax(100);
+  let b = Uint8Array.from([0x3f, 100 - 31]); // update to 100: within
+  assert.equal(dec.decode(b, 0, b.length).oversizedUpdates, 0);
+  b = Uint8Array.from([0x3f, 0xa9, 0x01]); // update to 200 (31 + 169): above
+  assert.equal(dec.decode(b, 0, b.length).oversizedUpdates, 1);
+  b = Uint8Array.from([0x40, 1, 0x6b, 100, ...Buffer.alloc(100, 0x61)]); // 133 octets: over the 100 we hold to
+  dec.decode(b, 0, b.length);
+  assert.equal(dec.entryCount, 0);
+  // Picked up mid-stream (degraded) with no SETTINGS seen: 4096 is only our assumption.
+  const mid = new HpackDecoder(4096);
+  mid.desync();
+  b = Uint8Array.from([0x3f, 0xe1, 0x3f]); // update to 8192
+  assert.equal(mid.decode(b, 0, b.length).oversizedUpdates, 0);
+  // From the connection's start the default is the real limit.
+  const fresh = new HpackDecoder(4096);
+  assert.equal(fresh.decode(b, 0, b.length).oversizedUpdates, 1);
+});

@@ -145,3 +145,35 @@ test('resync search on adversarial bytes is bounded: long chains of tiny frames 
   assert.equal(findFrameBoundary(bytes, bytes.length - settings.length - 9, bytes.length, 16384), bytes.length - settings.length,
     'without the long chains the same search finds the frame');
 });
+
+test('SETTINGS_HEADER_TABLE_SIZE reaches the decoder: a size update within the lowered limit decodes, one above it is flagged and held to it', () => {
+  // Hand-written server header blocks: a size update, :status 200 (static 8), then a literal with
+  // incremental indexing (new name 'x-tag') that later blocks reference as index 62.
+  const sizeUpdate = (n: number): number[] => (n < 31 ? [0x20 | n] : [0x3f, ...(n - 31 < 128 ? [n - 31] : [((n - 31) & 0x7f) | 0x80, (n - 31) >> 7])]);
+  const tag = (valueLen: number): number[] => [0x40, 5, ...Buffer.from('x-tag'), ...(valueLen < 127 ? [valueLen] : [0x7f, ((valueLen - 127) & 0x7f) | 0x80, (valueLen - 127) >> 7]), ...Buffer.alloc(valueLen, 0x76)];
+  const exchange = (settings: boolean, update: number, valueLen: number) => {
+    const x = conversation();
+    // The client lowers the table the server's encoder may use to 256 octets.
+    if (settings) x.c(frame(4, 0, 0, Uint8Array.from([0, 1, 0, 0, 1, 0])));
+    x.c(frame(1, 0x5, 1, x.get('/a')));
+    x.s(frame(1, 0x5, 1, Uint8Array.from([...sizeUpdate(update), 0x88, ...tag(valueLen)])));
+    x.c(frame(1, 0x5, 3, x.get('/b')));
+    x.s(frame(1, 0x5, 3, Uint8Array.from([0x88, 0xbe]))); // :status 200, x-tag from the table
+    return x;
+  };
+  // Within the limit: update to 200, a 132-octet entry fits and is found again.
+  const within = exchange(true, 200, 95);
+  assert.deepEqual(within.sink.txs.map((t) => [t.streamId, t.http!.response!.status, t.anomalies]), [[1, 200, []], [3, 200, []]]);
+  assert.equal(within.sink.counters.http2_hpack_oversized_table_updates, undefined);
+  assert.equal(within.sink.counters.http2_hpack_unknown_refs, undefined);
+  // Above it: update to 1024 with only 256 allowed. Flagged; our table stays at 256, so the
+  // 300-octet entry (which the encoder's 1024-octet table holds) is unknown to us, never guessed.
+  const above = exchange(true, 1024, 263);
+  assert.equal(above.sink.counters.http2_hpack_oversized_table_updates, 1);
+  assert.deepEqual(above.sink.txs.map((t) => [t.streamId, t.http!.response!.status, t.anomalies]), [[1, 200, []], [3, 200, ['hpack_unknown_ref']]]);
+  assert.equal(above.sink.counters.http2_hpack_unknown_refs, 1);
+  // The same blocks without the SETTINGS: 1024 is within the default 4096, nothing to flag.
+  const noSettings = exchange(false, 1024, 263);
+  assert.equal(noSettings.sink.counters.http2_hpack_oversized_table_updates, undefined);
+  assert.deepEqual(noSettings.sink.txs.map((t) => t.anomalies), [[], []]);
+});

@@ -2,7 +2,8 @@
 // messages per read or one split over many). Queries and responses are told apart by the QR bit, not
 // by direction, and paired by peer address/port + transaction id: an unconnected UDP socket talks to
 // many peers under one connection id. Unanswered queries end as 'timeout' after the bounded wait.
-import type { CloseEvent, DataEvent, Direction, GapEvent, SocketTuple } from '../../capture/capture-events.js';
+// Role: the kernel's when it named one; otherwise the query's direction tells (sent: client).
+import type { CloseEvent, DataEvent, Direction, GapEvent, Role, SocketTuple } from '../../capture/capture-events.js';
 import type { ConnectionParser, ParserSink } from '../protocol-parser.js';
 import type { DnsInfo, TransactionError } from '../transaction.js';
 import type { ConnectionInfo } from '../engine/parser-registry.js';
@@ -14,6 +15,8 @@ interface PendingQuery {
   startNs: number;
   requestBytes: number;
   tuple: SocketTuple;
+  /** Direction the query went: its QR bit said query, so egress means we are the client. */
+  dir: Direction;
   info: DnsInfo;
   anomalies: string[];
 }
@@ -98,8 +101,10 @@ export class DnsParser implements ConnectionParser {
   private readonly framers: Record<Direction, TcpFramer> | undefined;
   private readonly timeoutNs: number;
   private readonly maxPending: number;
+  private role: Role;
 
   constructor(private readonly conn: ConnectionInfo, private readonly sink: ParserSink, opts: EngineOptions = defaultEngineOptions) {
+    this.role = conn.role;
     this.timeoutNs = opts.requestTimeoutNs;
     this.maxPending = opts.maxPendingRequests;
     if (conn.tuple.transport === 'tcp') {
@@ -143,6 +148,10 @@ export class DnsParser implements ConnectionParser {
 
   get pendingQueries(): number { return this.pending.size; }
 
+  onRole(role: 'client' | 'server'): void {
+    this.role = role;
+  }
+
   private message(ev: DataEvent, bytes: Uint8Array, partial: boolean, size: number): void {
     const m = decodeDnsMessage(bytes);
     if (m === undefined) { this.sink.count(partial ? 'dns_capture_truncated' : 'dns_parse_errors'); return; }
@@ -165,7 +174,7 @@ export class DnsParser implements ConnectionParser {
     const anomalies: string[] = [];
     if (m.incomplete || partial) anomalies.push('dns_query_incomplete');
     if (m.qdcount !== 1) anomalies.push('dns_qdcount');
-    this.pending.set(key, { key, startNs: ev.tsNs, requestBytes: size, tuple: ev.tuple, info, anomalies });
+    this.pending.set(key, { key, startNs: ev.tsNs, requestBytes: size, tuple: ev.tuple, dir: ev.direction, info, anomalies });
   }
 
   private response(ev: DataEvent, m: DnsMessage, key: string, size: number, partial: boolean): void {
@@ -187,7 +196,7 @@ export class DnsParser implements ConnectionParser {
   private finish(q: PendingQuery, endNs: number, error: TransactionError | undefined, responseBytes = 0): void {
     if (!this.pending.delete(q.key)) return;
     this.sink.emit({
-      protocol: 'dns', connId: this.conn.connId, role: this.conn.role, tuple: q.tuple, process: this.conn.process,
+      protocol: 'dns', connId: this.conn.connId, role: this.role !== 'unknown' ? this.role : q.dir === 'egress' ? 'client' : 'server', tuple: q.tuple, process: this.conn.process,
       startNs: q.startNs, endNs, requestBytes: q.requestBytes, responseBytes,
       dns: q.info, anomalies: q.anomalies, ...(error !== undefined ? { error } : {}),
     });

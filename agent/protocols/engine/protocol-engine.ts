@@ -123,6 +123,7 @@ export class ProtocolEngine {
       conn = this.open(ev);
     }
     if (ev.tsNs > conn.lastSeenNs) conn.lastSeenNs = ev.tsNs;
+    if (conn.info.role === 'unknown' && ev.role !== 'unknown') this.learnRole(conn, ev.role);
 
     if (conn.mode === 'pending') this.resolveMode(conn, ev);
 
@@ -144,6 +145,23 @@ export class ProtocolEngine {
     this.conns.set(ev.connId, conn);
     this.stats.add('engine_connections_tracked');
     return conn;
+  }
+
+  /**
+   * The kernel names a role mid-way through a connection it first reported as 'unknown' (picked up
+   * mid-stream: it tells once a syscall starts with a request or response). Parsers built from now
+   * on start with it; the current one is told, and keeps what it inferred itself if it already could.
+   */
+  private learnRole(conn: Connection, role: 'client' | 'server'): void {
+    this.stats.add('engine_roles_learned');
+    conn.info = { ...conn.info, role };
+    const parser = conn.parser;
+    if (parser?.onRole === undefined) return;
+    try {
+      parser.onRole(role);
+    } catch {
+      this.parserFailed(conn);
+    }
   }
 
   /** First known kernel verdict picks the parser; later differing verdicts are counted, not obeyed. */
@@ -249,6 +267,12 @@ export class ProtocolEngine {
       }
     }
     for (const v of victims) this.evict(v, nowNs, 'engine_evicted_capacity');
+  }
+
+  /** Ends every open connection at `nowNs` (the agent is stopping): requests still waiting end as
+   *  evicted transactions with that time, counted — not with a time far in the future. */
+  closeAll(nowNs: number): void {
+    for (const conn of [...this.conns.values()]) this.evict(conn, nowNs, 'engine_closed_at_stop');
   }
 
   /** Drops a connection to keep a bound; its parser finishes what it can (anomaly 'evicted'). */

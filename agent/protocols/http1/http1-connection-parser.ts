@@ -10,7 +10,8 @@
 //  - once a connection is known to pipeline, a loss may hide whole messages, so the connection stops
 //    pairing ('unsynced': requests end as 'gap', responses are counted) until it closes; evidence of
 //    pipelining after a loss (a message found inside a read, a request while others wait) does too;
-//  - a request that times out leaves a response owed: the next response is skipped, not mispaired.
+//  - a request that times out leaves a response owed: the next response is skipped, not mispaired;
+//    owed responses are bounded (maxPendingRequests): one more and the connection stops pairing.
 // docs/protocols.md lists the rules with their counters.
 import type { CloseEvent, DataEvent, Direction, GapEvent } from '../../capture/capture-events.js';
 import type { ConnectionParser, SwitchingParserSink } from '../protocol-parser.js';
@@ -95,14 +96,20 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
     while (this.queue.length > 0 && this.queue[0]!.startNs < limit) {
       const req = this.queue.shift()!;
       if (req === this.reading) this.reading = undefined;
-      this.owe(req.isHead);
       this.count('http1_timeouts');
       this.emitError(req, nowNs, 'timeout');
+      this.owe(req.isHead, nowNs);
     }
   }
 
   bufferedBytes(): number {
     return this.egress.bufferedBytes() + this.ingress.bufferedBytes();
+  }
+
+  onRole(role: 'client' | 'server'): void {
+    const dir: Direction = role === 'client' ? 'egress' : 'ingress';
+    if (this.requestDir === undefined) this.setRequestDir(dir);
+    else if (this.requestDir !== dir) this.count('http1_role_disagreements'); // a parsed start line said otherwise: keep that
   }
 
   // ---- StreamOwner ----
@@ -231,18 +238,18 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
       this.pipelined = true;
       this.desync(stream.messageStartNs);
     }
+    if (!this.unsynced && this.queue.length >= this.options.maxPendingRequests) {
+      const dropped = this.queue.shift()!;
+      this.count('http1_pending_overflow');
+      dropped.anomalies.push('pending_limit');
+      this.emitError(dropped, stream.messageStartNs, 'timeout');
+      this.owe(dropped.isHead, stream.messageStartNs); // may stop pairing: then this request is unsynced too
+    }
     if (this.unsynced) {
       req.anomalies.push('unsynced');
       this.emitError(req, stream.messageStartNs, 'gap');
       this.count('http1_unpaired_requests');
     } else {
-      if (this.queue.length >= this.options.maxPendingRequests) {
-        const dropped = this.queue.shift()!;
-        this.owe(dropped.isHead);
-        this.count('http1_pending_overflow');
-        dropped.anomalies.push('pending_limit');
-        this.emitError(dropped, stream.messageStartNs, 'timeout');
-      }
       this.queue.push(req);
     }
     this.reading = req;
@@ -338,7 +345,18 @@ export class Http1ConnectionParser implements ConnectionParser, StreamOwner {
     return Body.Stop;
   }
 
-  private owe(isHead: boolean): void {
+  /**
+   * A request ended before its response: that response is still to come and must be skipped. The
+   * list is bounded like the queue; past it (a server that stopped answering) we could only forget
+   * an owed response and pair the next one wrongly, so pairing stops (waiting requests end as 'gap').
+   */
+  private owe(isHead: boolean, tsNs: number): void {
+    if (this.owed.length >= this.options.maxPendingRequests) {
+      this.count('http1_owed_overflow');
+      this.owed = NONE_OWED;
+      this.desync(tsNs);
+      return;
+    }
     if (this.owed === NONE_OWED) this.owed = [];
     this.owed.push(isHead);
   }

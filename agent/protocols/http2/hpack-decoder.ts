@@ -17,6 +17,12 @@ export interface HpackResult {
   truncated: boolean;
   /** The block is malformed beyond a bad literal: the table is no longer trustworthy. */
   malformed: boolean;
+  /**
+   * Dynamic table size updates above the limit the decoding peer announced (RFC 7541 4.2: a
+   * decoding error for that peer). The table is held to the limit, which stays safe: it keeps the
+   * newest entries, a prefix of the encoder's table, so indices stay right and older ones are unknown.
+   */
+  oversizedUpdates: number;
 }
 
 const ENTRY_OVERHEAD = 32;
@@ -32,17 +38,22 @@ export class HpackDecoder {
   private maxSize: number;
   /** Upper bound announced via SETTINGS_HEADER_TABLE_SIZE; size updates above it are clamped. */
   private allowedMax: number;
+  /** The decoding peer's limit itself (allowedMax is it held to our hard cap): updates above it are flagged. */
+  private limit: number;
+  /** SETTINGS_HEADER_TABLE_SIZE was seen: the limit is the peer's, not the initial default. */
+  private announced = false;
 
   constructor(initialMax = 4096, private readonly hardCap = 65536) {
     this.maxSize = Math.min(initialMax, hardCap);
     this.allowedMax = this.maxSize;
+    this.limit = initialMax;
   }
 
   get entryCount(): number { return this.names.length - this.head; }
   get tableSize(): number { return this.size; }
 
   /** SETTINGS_HEADER_TABLE_SIZE from the peer that decodes this direction. */
-  setAllowedMax(n: number): void { this.allowedMax = Math.min(n, this.hardCap); }
+  setAllowedMax(n: number): void { this.allowedMax = Math.min(n, this.hardCap); this.limit = n; this.announced = true; }
 
   /** Forget the dynamic table: bytes were lost, so what the encoder inserted is unknown. */
   desync(): void {
@@ -51,7 +62,7 @@ export class HpackDecoder {
   }
 
   decode(buf: Uint8Array, start: number, end: number): HpackResult {
-    const res: HpackResult = { headers: [], unknownRefs: 0, badLiterals: 0, truncated: false, malformed: false };
+    const res: HpackResult = { headers: [], unknownRefs: 0, badLiterals: 0, truncated: false, malformed: false, oversizedUpdates: 0 };
     let p = start;
     const out = res.headers;
     while (p < end) {
@@ -66,6 +77,9 @@ export class HpackDecoder {
         const r = readInt(buf, p, end, 5);
         if (r < 0) { if (r === -1) res.truncated = true; else res.malformed = true; break; }
         p = intEnd;
+        // After a pickup or loss with no SETTINGS seen since, the default limit is only an assumption.
+        // (A limit lowered just now may not have reached the encoder yet: SETTINGS apply when received.)
+        if (r > this.limit && (this.announced || !this.degraded)) res.oversizedUpdates++;
         this.maxSize = Math.min(r, this.allowedMax, this.hardCap);
         this.evict(0);
       } else { // literal: 01 incremental indexing (6-bit prefix), 0000 without / 0001 never (4-bit)

@@ -2,7 +2,11 @@
 // direction), streams paired by id. A stream becomes a Transaction when its response ends
 // (END_STREAM), is reset (RST_STREAM: 'stream_reset', gRPC CANCELLED), is refused by GOAWAY,
 // times out, or the connection closes. Nothing here throws; every loss is counted.
-import type { CloseEvent, DataEvent, Direction, GapEvent } from '../../capture/capture-events.js';
+// Role: a connection picked up mid-stream often reaches us as 'unknown' (the kernel tells only when
+// a syscall starts with HEADERS). The frames tell which side is the client (the preface, request
+// pseudo-headers, :status, PUSH_PROMISE), so each transaction carries the role that evidence gives
+// — or 'unknown' while there is none; it is never guessed.
+import type { CloseEvent, DataEvent, Direction, GapEvent, Role } from '../../capture/capture-events.js';
 import type { ConnectionParser, ParserSink, ProtocolSwitch } from '../protocol-parser.js';
 import type { TransactionError } from '../transaction.js';
 import type { ConnectionInfo } from '../engine/parser-registry.js';
@@ -50,7 +54,7 @@ class DirectionState implements FrameHandler {
 export class Http2Parser implements ConnectionParser {
   private readonly dirs: Record<Direction, DirectionState>;
   private readonly streams = new Map<number, StreamState>();
-  /** Direction of client → server bytes, once known (role, preface or a request HEADERS). */
+  /** Direction of client → server bytes, once known (role, preface, request or response HEADERS, PUSH_PROMISE). */
   private clientDir: Direction | undefined;
   private readonly timeoutNs: number;
   private readonly maxStreams: number;
@@ -130,15 +134,17 @@ export class Http2Parser implements ConnectionParser {
 
   get openStreams(): number { return this.streams.size; }
 
+  onRole(role: 'client' | 'server'): void {
+    const dir: Direction = role === 'client' ? 'egress' : 'ingress';
+    if (this.clientDir === undefined) this.learnClientDir(dir);
+    else if (this.clientDir !== dir) this.sink.count('http2_role_disagreements'); // the frames said otherwise: keep that
+  }
+
   // ---- called by the direction states ----
 
   onPreface(dir: Direction): void {
     this.clientDir ??= dir;
-    if (this.upgradeDirGuessed) {
-      this.upgradeDirGuessed = false;
-      const s1 = this.streams.get(1);
-      if (s1 !== undefined) s1.reqDir = dir;
-    }
+    this.fixUpgradeDir(dir);
   }
 
   onDesync(d: DirectionState, reason: string): void {
@@ -262,6 +268,35 @@ export class Http2Parser implements ConnectionParser {
 
   // ---- internals ----
 
+  /** Which side is the client, from evidence (first evidence wins; later contradictions are counted). */
+  private learnClientDir(dir: Direction): void {
+    if (this.clientDir === undefined) {
+      this.clientDir = dir;
+      this.fixUpgradeDir(dir);
+    } else if (this.clientDir !== dir) {
+      this.sink.count('http2_role_disagreements');
+    }
+  }
+
+  /** h2c with an unknown role: stream 1's request direction was a guess until now. */
+  private fixUpgradeDir(dir: Direction): void {
+    if (!this.upgradeDirGuessed) return;
+    this.upgradeDirGuessed = false;
+    const s1 = this.streams.get(1);
+    if (s1 !== undefined) s1.reqDir = dir;
+  }
+
+  /** A stream's role: the client side's, for a stream whose request came from it; else 'unknown'. */
+  private streamRole(s: StreamState): Role {
+    if (this.clientDir === undefined) return 'unknown';
+    if (s.reqDir !== this.clientDir) {
+      // Its "request" came from the server side (a guess made before the client side was known).
+      this.sink.count('http2_stream_role_conflicts');
+      return 'unknown';
+    }
+    return this.clientDir === 'egress' ? 'client' : 'server';
+  }
+
   private headerBlock(d: DirectionState, block: PendingBlock, bytes: Uint8Array, tsNs: number): void {
     const res = d.hpack.decode(bytes, 0, bytes.length);
     const degraded = block.truncated || res.truncated || res.malformed;
@@ -272,7 +307,11 @@ export class Http2Parser implements ConnectionParser {
     }
     if (res.unknownRefs > 0) this.sink.count('http2_hpack_unknown_refs', res.unknownRefs);
     if (res.badLiterals > 0) this.sink.count('http2_hpack_bad_literals', res.badLiterals);
-    if (block.push) return; // decoded only to keep the table in step
+    if (res.oversizedUpdates > 0) this.sink.count('http2_hpack_oversized_table_updates', res.oversizedUpdates);
+    if (block.push) { // decoded only to keep the table in step; only a server sends PUSH_PROMISE
+      this.learnClientDir(other(d.dir));
+      return;
+    }
 
     const h = res.headers;
     // The whole block was decoded (the table must stay in step); only the first fields are kept.
@@ -284,6 +323,9 @@ export class Http2Parser implements ConnectionParser {
       if (h[i] === ':method') hasMethod = true;
       else if (h[i] === ':status') hasStatus = true;
     }
+    // Only a server sends :status; only a client :method (PUSH_PROMISE, the exception, returned above).
+    if (hasStatus) this.learnClientDir(other(d.dir));
+    else if (hasMethod) this.learnClientDir(d.dir);
     const note = (s: StreamState): void => {
       if (degraded) s.anomalies.add('hpack_degraded');
       if (res.unknownRefs > 0) s.anomalies.add('hpack_unknown_ref');
@@ -295,7 +337,6 @@ export class Http2Parser implements ConnectionParser {
     if (s === undefined) {
       const looksLikeResponse = hasStatus || (!hasMethod && this.clientDir !== undefined && d.dir !== this.clientDir);
       if (looksLikeResponse) { this.sink.count('http2_unpaired_responses'); return; }
-      if (hasMethod) this.clientDir ??= d.dir;
       if (this.streams.size >= this.maxStreams) {
         this.sink.count('http2_streams_dropped');
         const oldest = this.streams.values().next().value as StreamState;
@@ -342,8 +383,12 @@ export class Http2Parser implements ConnectionParser {
 
   private finish(s: StreamState, endNs: number, error: TransactionError | undefined): void {
     if (!this.streams.delete(s.id)) return;
-    this.sink.emit(toTransaction(this.conn, s, endNs, error));
+    this.sink.emit(toTransaction(this.conn, this.streamRole(s), s, endNs, error));
   }
+}
+
+function other(dir: Direction): Direction {
+  return dir === 'egress' ? 'ingress' : 'egress';
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {

@@ -1,6 +1,6 @@
 // What the HTTP/2 parser remembers about one stream, and how a finished stream becomes a
 // Transaction (plain HTTP/2, or gRPC when the request's content-type says so).
-import type { Direction } from '../../capture/capture-events.js';
+import type { Direction, Role } from '../../capture/capture-events.js';
 import type { GrpcInfo, HttpRequestInfo, Transaction, TransactionError } from '../transaction.js';
 import type { ConnectionInfo } from '../engine/parser-registry.js';
 
@@ -81,10 +81,11 @@ export function isGrpc(s: StreamState): boolean {
 /** gRPC status code for RST_STREAM without grpc-status (RFC 9113 error codes → gRPC spec mapping). */
 export const GRPC_CANCELLED = 1;
 
-export function toTransaction(conn: ConnectionInfo, s: StreamState, endNs: number, error?: TransactionError): Transaction {
+/** `role` is the parser's (the kernel's when it knew, else what the frames showed), not conn.role. */
+export function toTransaction(conn: ConnectionInfo, role: Role, s: StreamState, endNs: number, error?: TransactionError): Transaction {
   const tx: Transaction = {
     protocol: isGrpc(s) ? 'grpc' : 'http2',
-    connId: conn.connId, role: conn.role, tuple: conn.tuple, process: conn.process,
+    connId: conn.connId, role, tuple: conn.tuple, process: conn.process,
     streamId: s.id, startNs: s.startNs, endNs,
     requestBytes: s.requestBytes, responseBytes: s.responseBytes,
     http: s.status === undefined ? { request: s.request } : { request: s.request, response: { status: s.status } },
