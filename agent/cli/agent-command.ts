@@ -76,14 +76,20 @@ const FLAGS: Array<[string, string, string]> = [
   ['--live / --no-live', 'live_view', ''],
 ];
 
+/** Per-signal variables the agent cannot honour: one exporter config serves both signals. */
+const UNUSED_PER_SIGNAL_ENV = ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT'];
+
 export function agentHelp(): string {
   const lines = ['usage: sockeye agent [--config FILE] [flags]', '',
     'Turns HTTP/1.1, HTTP/2, gRPC and DNS traffic on this node into OTLP spans and RED metrics.', '', 'flags:'];
   for (const [flag, key, text] of FLAGS) lines.push(`  ${flag.padEnd(22)} ${text || `sets ${key}`}`);
   lines.push('', 'config keys (YAML; precedence: defaults < OTEL_* environment < file < flags):');
   for (const f of FIELDS) lines.push(`  ${f.key.padEnd(32)} ${f.help} [default: ${f.def}]`);
-  lines.push('', 'environment: OTEL_EXPORTER_OTLP_{,TRACES_,METRICS_}{ENDPOINT,PROTOCOL,HEADERS,TIMEOUT,COMPRESSION},',
-    '  OTEL_METRIC_EXPORT_INTERVAL, OTEL_SDK_DISABLED=true (no export).',
+  lines.push('', 'environment: OTEL_EXPORTER_OTLP_{,TRACES_,METRICS_}{ENDPOINT,HEADERS,COMPRESSION},',
+    '  OTEL_EXPORTER_OTLP_PROTOCOL and OTEL_EXPORTER_OTLP_TIMEOUT (one protocol and timeout for both signals;',
+    '  the per-signal forms are reported at start as not used), OTEL_METRIC_EXPORT_INTERVAL,',
+    '  OTEL_SDK_DISABLED=true, or OTEL_TRACES_EXPORTER=none with OTEL_METRICS_EXPORTER=none (no export).',
     '', 'endpoints: /metrics (Prometheus text), /healthz, /readyz on the listen address.');
   return lines.join('\n');
 }
@@ -137,7 +143,7 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
   const target = { protocol: cfg.export.protocol, endpoint: cfg.export.endpoint, timeoutMs: cfg.export.timeoutMs };
   const pipeline = new SignalPipeline({
     telemetry, clock,
-    spanExporter: cfg.export.enabled ? createSpanExporter(target) : undefined,
+    spanExporter: cfg.export.enabled ? createSpanExporter(target, 'fast', { telemetry }) : undefined,
     metricExporter: cfg.export.enabled ? createMetricExporter(target) : undefined,
     metricExportIntervalMs: cfg.export.metricIntervalMs, exportTimeoutMs: cfg.export.timeoutMs,
     spanQueueSize: cfg.export.spanQueueSize, spanBatchSize: cfg.export.spanBatchSize, spanDelayMs: cfg.export.spanDelayMs,
@@ -192,7 +198,7 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     running = false;
     clearInterval(housekeeping);
     capture.close();
-    engine.tick(Number.MAX_SAFE_INTEGER); // end what is still open, counted by the engine
+    engine.closeAll(Date.now() * 1e6 - clock.bootEpochNs); // end what is still open now, counted by the engine
     await pipeline.shutdown();
     nat?.close(); // after the last spans were built: they still look their connections up
     await server.close();
@@ -213,6 +219,16 @@ export const command: Command = {
       throw e;
     }
     const log = (l: string) => process.stderr.write(`sockeye agent: ${l}\n`);
+    // Listen before starting: a SIGTERM while the programs load (seconds) must still end in a clean
+    // stop, not kill the agent half-attached. A second signal gets the default (immediate exit).
+    let signalled: string | undefined;
+    let wake: (() => void) | undefined;
+    const onSignal = (sig: string) => { if (signalled) return; signalled = sig; log(`${sig}: flushing and detaching`); wake?.(); };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    for (const v of UNUSED_PER_SIGNAL_ENV) {
+      if (process.env[v]?.trim()) log(`${v} is not used: both signals go out with one protocol and timeout (export.protocol, export.timeout_ms, or OTEL_EXPORTER_OTLP_PROTOCOL / _TIMEOUT)`);
+    }
     let agent: RunningAgent;
     try {
       agent = await startAgent(cfg, log);
@@ -230,12 +246,10 @@ export const command: Command = {
           ['lost', agent.telemetry.get('sockeye_capture', { counter: 'lostEvents' })]],
       }))
       : undefined;
-    live?.start(cfg.liveViewRefreshMs);
-    await new Promise<void>((resolve) => {
-      const onSignal = (sig: string) => { log(`${sig}: flushing and detaching`); resolve(); };
-      process.once('SIGINT', () => onSignal('SIGINT'));
-      process.once('SIGTERM', () => onSignal('SIGTERM'));
-    });
+    if (!signalled) {
+      live?.start(cfg.liveViewRefreshMs);
+      await new Promise<void>((resolve) => { wake = resolve; });
+    }
     live?.stop();
     await agent.stop();
     log('stopped');
