@@ -4,7 +4,8 @@
 // generator and the sink in this process do not count. Also: our OTLP codec against the
 // OpenTelemetry JS serializer. Loopback only; bounded in spans and time.
 //   node dist/bench/collector/pipeline-throughput.js [--spans N] [--rounds R] [--only I]
-// Batches are 1024 spans as in processor-config/collector.yaml (SOCKEYE_BENCH_BATCH_SIZE overrides).
+// Batches are 1024 spans as in processor-config/collector.yaml (SOCKEYE_BENCH_BATCH_SIZE overrides);
+// in the default-pipeline scenario 75% of the client spans carry a NAT record (SOCKEYE_BENCH_NAT_SHARE).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -12,6 +13,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { encodeRequests, sendAll, startSink, makeRequest, type K8sEnds } from './otlp-load.js';
+import type { Span } from '../../otel-collector/pdata/index.js';
 import { K8sApiTestServer, PATHS } from '../../test/collector/k8s-api-test-server.js';
 import { decodeTraceRequest, encodeTraceRequest, encodeTraceRequestWithLibrary } from '../../otel-collector/pdata/index.js';
 
@@ -48,13 +50,43 @@ const ALL_SCENARIOS: Scenario[] = [
   { name: 'receive → batch → servicegraph', processors: ['batch'], exporters: ['servicegraph'] },
   { name: 'receive → memory_limiter → batch → servicegraph + export', processors: ['memory_limiter', 'batch'], exporters: ['otlp_grpc', 'servicegraph'] },
   // The default pipeline: both span ends looked up in a cache of K8S_PODS pods served by the
-  // Kubernetes API test server (real list/watch protocol); nat passes spans without a NAT record.
+  // Kubernetes API test server (real list/watch protocol); a share of the client spans dialed a
+  // Service VIP that conntrack translated, so nat resolves their backend pod and Service.
   { name: 'default: memory_limiter → nat → k8s_attributes → batch → servicegraph + export', processors: ['memory_limiter', 'nat', 'k8s_attributes', 'batch'], exporters: ['otlp_grpc', 'servicegraph'], k8s: true },
 ];
 const K8S_PODS = 2000;
 const podIp = (i: number) => `198.18.${128 + Math.floor(i / 250)}.${(i % 250) + 1}`;
 const podUid = (i: number) => `pod-${String(i).padStart(6, '0')}-0000-4000-8000-000000000000`;
 const K8S_ENDS: K8sEnds = { clientUid: podUid(7), clientIp: podIp(7), serverUid: podUid(1234), serverIp: podIp(1234) };
+// The backend's Service. With kube-proxy most in-cluster calls dial a ClusterIP; the rest (headless
+// Services, direct pod IPs) carry no NAT record. SOCKEYE_BENCH_NAT_SHARE overrides the share.
+const SERVICE_VIP = '198.18.64.10';
+const NAT_SHARE = Number(process.env.SOCKEYE_BENCH_NAT_SHARE ?? 0.75);
+if (!(NAT_SHARE >= 0 && NAT_SHARE <= 1)) throw new Error(`SOCKEYE_BENCH_NAT_SHARE must be between 0 and 1, got ${process.env.SOCKEYE_BENCH_NAT_SHARE}`);
+
+/** What the agent reports for a client span whose connection to the VIP was DNATed to the pod. */
+function viaServiceVip(span: Span, backendIp: string): void {
+  const a = span.attributes.filter((kv) => kv.key !== 'network.peer.address' && kv.key !== 'server.port');
+  a.push(
+    { key: 'server.address', value: { stringValue: SERVICE_VIP } }, { key: 'server.port', value: { intValue: 80 } },
+    { key: 'network.peer.address', value: { stringValue: SERVICE_VIP } },
+    { key: 'sockeye.nat.peer.address', value: { stringValue: backendIp } }, { key: 'sockeye.nat.peer.port', value: { intValue: 8080 } },
+  );
+  span.attributes = a;
+}
+
+/** Requests for the k8s scenario: NAT_SHARE of the client spans (spread evenly) went through the VIP. */
+function encodeK8sRequests(count: number, pairs: number): { requests: Buffer[]; natSpans: number } {
+  let natSpans = 0;
+  const requests = Array.from({ length: count }, () => {
+    const t = makeRequest(pairs, K8S_ENDS);
+    t.resourceSpans[0]!.scopeSpans[0]!.spans.forEach((sp, i) => {
+      if (Math.floor((i + 1) * NAT_SHARE) > Math.floor(i * NAT_SHARE)) { viaServiceVip(sp, K8S_ENDS.serverIp); natSpans++; }
+    });
+    return Buffer.from(encodeTraceRequest(t));
+  });
+  return { requests, natSpans };
+}
 
 async function startK8sApi(): Promise<K8sApiTestServer> {
   const api = new K8sApiTestServer();
@@ -72,6 +104,8 @@ async function startK8sApi(): Promise<K8sApiTestServer> {
     api.add(PATHS.replicasets, { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: `app-${i}-5d8f7c9b6`, namespace: `team-${i % 20}`, uid: `rs-app-${i}`,
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: `app-${i}`, uid: `d-${i}`, controller: true }] } } as never);
   }
+  api.add(PATHS.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'app-34', namespace: 'team-14', uid: 'svc-app-34' },
+    spec: { clusterIP: SERVICE_VIP, clusterIPs: [SERVICE_VIP] } } as never); // the Service of pod 1234 (app-34, team-14)
   for (let i = 0; i < 50; i++) {
     api.add(PATHS.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: `node-${i}`, uid: `node-${i}` }, status: { addresses: [{ type: 'InternalIP', address: `198.18.0.${i + 1}` }] } } as never);
   }
@@ -88,7 +122,7 @@ const SCENARIOS = only > 0 ? ALL_SCENARIOS.slice(Number(process.argv[only + 1]),
 interface Result { name: string; spans: number; wallS: number; cpuS: number; rss: number; exported: number }
 
 async function runScenario(sc: Scenario, sinkPort: number, sinkSpans: () => number, sinkLastKeys: () => string[], dir: string, kubeconfig: string): Promise<Result> {
-  const [grpcPort, promPort] = [await freePort(), await freePort()];
+  const [grpcPort, promPort, telemetryPort] = [await freePort(), await freePort(), await freePort()];
   const file = join(dir, `${sc.name.replace(/\W+/g, '-')}.yaml`);
   const usesSg = sc.exporters.includes('servicegraph');
   writeFileSync(file, `
@@ -102,7 +136,7 @@ exporters:
   otlp_grpc: { endpoint: "127.0.0.1:${sinkPort}", compression: none, sending_queue: { queue_size: 5000 } }
   prometheus: { endpoint: "127.0.0.1:${promPort}" }
 service:
-  telemetry: { logs: { level: warn } }
+  telemetry: { logs: { level: warn }${sc.k8s ? `, metrics: { address: "127.0.0.1:${telemetryPort}" }` : ''} }
   pipelines:
     traces: { receivers: [otlp], processors: [${sc.processors.join(', ')}], exporters: [${sc.exporters.join(', ')}] }
 ${usesSg ? '    metrics: { receivers: [servicegraph], exporters: [prometheus] }' : ''}
@@ -114,16 +148,17 @@ ${usesSg ? '    metrics: { receivers: [servicegraph], exporters: [prometheus] }'
   const child: ChildProcess = spawn(process.execPath, [...flags, ...prof, bin, 'collector', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const target = `127.0.0.1:${grpcPort}`;
-    const k8s = sc.k8s ? K8S_ENDS : undefined;
+    const encode = (count: number, pairs: number) => (sc.k8s ? encodeK8sRequests(count, pairs) : { requests: encodeRequests(count, pairs), natSpans: 0 });
     // Warm-up (JIT, connections), then the measured run.
     for (let i = 0; ; i++) {
-      const r = await sendAll(target, encodeRequests(1, 8, k8s), 1).catch(() => ({ failed: 1 }));
+      const r = await sendAll(target, encode(1, 8).requests, 1).catch(() => ({ failed: 1 }));
       if (r.failed === 0) break;
       if (i > 100) throw new Error('collector did not come up');
       await new Promise((res) => setTimeout(res, 100));
     }
-    await sendAll(target, encodeRequests(40, PAIRS_PER_REQUEST, k8s), CONCURRENCY);
-    const requests = encodeRequests(Math.ceil(TOTAL_SPANS / (2 * PAIRS_PER_REQUEST)), PAIRS_PER_REQUEST, k8s);
+    await sendAll(target, encode(40, PAIRS_PER_REQUEST).requests, CONCURRENCY);
+    const natBefore = sc.k8s ? await natResolvedToPods(telemetryPort) : 0;
+    const { requests, natSpans } = encode(Math.ceil(TOTAL_SPANS / (2 * PAIRS_PER_REQUEST)), PAIRS_PER_REQUEST);
     const spans = requests.length * 2 * PAIRS_PER_REQUEST;
     await new Promise((res) => setTimeout(res, 500));
     const exportsOut = sc.exporters.includes('otlp_grpc');
@@ -143,12 +178,23 @@ ${usesSg ? '    metrics: { receivers: [servicegraph], exporters: [prometheus] }'
       if (!keys.includes('k8s.deployment.name') || !keys.some((k) => k.startsWith('sockeye.peer.k8s.pod.name'))) {
         throw new Error(`spans were not enriched; exported keys: ${keys.join(', ')}`);
       }
+      // And nat did its work: every NATed span of the measured run resolved to the backend pod.
+      const resolved = (await natResolvedToPods(telemetryPort)) - natBefore;
+      if (resolved !== natSpans) throw new Error(`nat resolved ${resolved} of the ${natSpans} NATed spans to pods`);
     }
     return { name: sc.name, spans, wallS, cpuS, rss: rssMiB(child.pid!), exported: exportsOut ? sinkSpans() - sinkBefore : spans };
   } finally {
     child.kill('SIGTERM');
     await new Promise((res) => child.once('exit', res));
   }
+}
+
+/** sockeye_collector_nat_resolutions_total{result="pod"} from the collector's self-telemetry. */
+async function natResolvedToPods(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^sockeye_collector_nat_resolutions_total\{[^}]*result="pod"[^}]*\} (\S+)$/gm)) n += Number(m[1]);
+  return n;
 }
 
 function codecFigures(): { ours: number; decode: number; protobufjs: number } {

@@ -86,6 +86,7 @@ export function encodeRpcStatus(code: number, message: string, retryDelayMs?: nu
   return otlpTypes.rpcStatus.encode({ code, message, details }).finish();
 }
 
+/** retryDelayMs is set when a google.rpc.RetryInfo detail is present (0 when it names no delay). */
 export interface RpcStatus { code: number; message: string; retryDelayMs?: number }
 export function decodeRpcStatus(bytes: Uint8Array): DecodeResult<RpcStatus> {
   try {
@@ -96,7 +97,9 @@ export function decodeRpcStatus(bytes: Uint8Array): DecodeResult<RpcStatus> {
     for (const d of s.details) {
       if (d.typeUrl.endsWith('google.rpc.RetryInfo')) {
         const ri = otlpTypes.retryInfo.decode(d.value) as unknown as { retryDelay?: { seconds: never; nanos: number } };
-        if (ri.retryDelay) out.retryDelayMs = int64ToNumber(ri.retryDelay.seconds) * 1000 + Math.round(ri.retryDelay.nanos / 1e6);
+        // A RetryInfo without retry_delay still means "retry" (RESOURCE_EXHAUSTED is retried only with
+        // one): 0 = no delay asked for, so the exporter's own backoff applies.
+        out.retryDelayMs = ri.retryDelay ? int64ToNumber(ri.retryDelay.seconds) * 1000 + Math.round(ri.retryDelay.nanos / 1e6) : 0;
       }
     }
     return { ok: true, value: out };

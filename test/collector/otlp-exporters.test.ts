@@ -1,15 +1,18 @@
 // exporters `otlp_grpc` and `otlp_http` delivering to a second real collector (our otlp receiver),
 // through outages (retry with backoff until it comes up), permanent refusals, a full queue,
-// Retry-After, and exhausted retries — each loss counted in self-telemetry.
+// Retry-After, and exhausted retries — each loss counted in self-telemetry. A scripted
+// @grpc/grpc-js server checks which gRPC codes are retried (RESOURCE_EXHAUSTED only with RetryInfo)
+// and that a partial success is recorded, not retried.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { startCollector, receiverPorts, captured, sdkClientServerSpans, waitFor } from './helpers/collector-harness.js';
 import type { Service } from '../../otel-collector/service/service.js';
 import { backoffDelay } from '../../otel-collector/exporters/exporter-helper/queued-retry-sender.js';
-import { bytesToHex, type Traces } from '../../otel-collector/pdata/index.js';
+import { bytesToHex, encodeRpcStatus, encodeTraceResponse, type Traces } from '../../otel-collector/pdata/index.js';
 import type { AnyConsumer } from '../../otel-collector/component/consumer.js';
 import { ConsumerError } from '../../otel-collector/component/consumer.js';
 
@@ -152,4 +155,110 @@ test('backoff grows by the multiplier up to max_interval, within the jitter band
   assert.equal(backoffDelay(10, r, () => 0.5), 1000);
   assert.equal(backoffDelay(1, r, () => 0), 100);
   assert.equal(backoffDelay(1, r, () => 1), 300);
+});
+
+// ---- a scripted OTLP/gRPC server: each Export call takes the next answer (the last one repeats).
+type Answer = { ok: true; rejected?: number; message?: string } | { code: grpc.status; details?: Buffer };
+interface Scripted { port: number; calls: number[]; stop(): Promise<void> }
+async function scriptedServer(answers: Answer[]): Promise<Scripted> {
+  const calls: number[] = [];
+  const raw = (b: Buffer) => b;
+  const server = new grpc.Server();
+  server.addService({ Export: {
+    path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export', requestStream: false, responseStream: false,
+    requestDeserialize: raw, requestSerialize: raw, responseSerialize: raw, responseDeserialize: raw,
+  } }, {
+    Export: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+      const a = answers[Math.min(calls.length, answers.length - 1)]!;
+      calls.push(Date.now());
+      if ('ok' in a) { cb(null, Buffer.from(encodeTraceResponse(a.rejected ? { rejected: a.rejected, errorMessage: a.message ?? '' } : undefined))); return; }
+      const metadata = new grpc.Metadata();
+      if (a.details) metadata.set('grpc-status-details-bin', a.details);
+      cb({ code: a.code, details: `scripted ${grpc.status[a.code]}`, metadata });
+    },
+  });
+  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  return { port, calls, stop: () => new Promise((res) => server.tryShutdown(() => res())) };
+}
+const scripted: Scripted[] = [];
+after(async () => { for (const x of scripted) await x.stop(); });
+
+/** An otlp_grpc exporter to `port` without a queue, so consume resolves or throws with the outcome. */
+async function directExporter(port: number, retry = 'initial_interval: 10ms, max_interval: 20ms, max_elapsed_time: 3s') {
+  const svc = await collector(`
+receivers: { otlp: { protocols: { grpc: { endpoint: "127.0.0.1:0" } } } }
+exporters:
+  otlp_grpc: { endpoint: "127.0.0.1:${port}", sending_queue: { enabled: false }, retry_on_failure: { ${retry} } }
+service: { pipelines: { traces: { receivers: [otlp], exporters: [otlp_grpc] } } }`);
+  return { svc, exp: svc.component('exporter', 'otlp_grpc') as unknown as AnyConsumer };
+}
+async function serverWith(answers: Answer[]) { const s = await scriptedServer(answers); scripted.push(s); return s; }
+const twoSpans = (): Traces => {
+  const a = oneSpan(), b = oneSpan();
+  a.resourceSpans[0]!.scopeSpans[0]!.spans.push(...b.resourceSpans[0]!.scopeSpans[0]!.spans);
+  return a;
+};
+
+test('RESOURCE_EXHAUSTED with a google.rpc.RetryInfo is retried after the delay it asks for', async () => {
+  const srv = await serverWith([
+    { code: grpc.status.RESOURCE_EXHAUSTED, details: Buffer.from(encodeRpcStatus(grpc.status.RESOURCE_EXHAUSTED, 'slow down', 300)) },
+    { ok: true },
+  ]);
+  const { svc, exp } = await directExporter(srv.port);
+  await exp.consumeTraces!(twoSpans());
+  assert.equal(srv.calls.length, 2, 'one retry');
+  assert.ok(srv.calls[1]! - srv.calls[0]! >= 290, `retried after ${srv.calls[1]! - srv.calls[0]!}ms; RetryInfo asked for 300ms (backoff alone: ~10ms)`);
+  assert.equal(svc.telemetry.total('exporter_sent_items'), 2);
+  assert.equal(svc.telemetry.total('exporter_send_failed_items'), 0);
+});
+
+test('RESOURCE_EXHAUSTED with a RetryInfo that names no delay is still retried (backoff only)', async () => {
+  // google.rpc.Status { code: 8, details: [Any { type_url: ".../google.rpc.RetryInfo", value: RetryInfo {} }] }
+  const typeUrl = Buffer.from('type.googleapis.com/google.rpc.RetryInfo');
+  const any = Buffer.concat([Buffer.from([0x0a, typeUrl.length]), typeUrl]);
+  const status = Buffer.concat([Buffer.from([0x08, grpc.status.RESOURCE_EXHAUSTED, 0x1a, any.length]), any]);
+  const srv = await serverWith([{ code: grpc.status.RESOURCE_EXHAUSTED, details: status }, { ok: true }]);
+  const { svc, exp } = await directExporter(srv.port);
+  await exp.consumeTraces!(oneSpan());
+  assert.equal(srv.calls.length, 2);
+  assert.equal(svc.telemetry.total('exporter_sent_items'), 1);
+});
+
+test('RESOURCE_EXHAUSTED without RetryInfo is permanent: one attempt, the spans counted as dropped', async () => {
+  const srv = await serverWith([{ code: grpc.status.RESOURCE_EXHAUSTED }, { ok: true }]);
+  const { svc, exp } = await directExporter(srv.port);
+  await assert.rejects(exp.consumeTraces!(twoSpans()), (e: unknown) => e instanceof ConsumerError && !e.retryable && /RESOURCE_EXHAUSTED/.test(e.message));
+  await new Promise((r) => setTimeout(r, 100)); // no retry comes later either
+  assert.equal(srv.calls.length, 1);
+  assert.equal(svc.telemetry.total('exporter_send_failed_items', { reason: 'permanent_error' }), 2);
+  assert.equal(svc.telemetry.total('exporter_sent_items'), 0);
+});
+
+test('retryable gRPC codes are retried and the others are not', async () => {
+  const retryable = [grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.ABORTED, grpc.status.OUT_OF_RANGE, grpc.status.CANCELLED, grpc.status.DATA_LOSS];
+  const permanent = [grpc.status.INVALID_ARGUMENT, grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED, grpc.status.UNIMPLEMENTED, grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.NOT_FOUND, grpc.status.FAILED_PRECONDITION];
+  for (const code of [...retryable, ...permanent]) {
+    const srv = await serverWith([{ code }, { ok: true }]);
+    const { svc, exp } = await directExporter(srv.port);
+    const outcome = await exp.consumeTraces!(oneSpan()).then(() => 'delivered', () => 'dropped');
+    const name = grpc.status[code];
+    if (retryable.includes(code)) {
+      assert.equal(outcome, 'delivered', `${name} should be retried`);
+      assert.equal(srv.calls.length, 2, name);
+    } else {
+      assert.equal(outcome, 'dropped', `${name} should not be retried`);
+      assert.equal(srv.calls.length, 1, name);
+      assert.equal(svc.telemetry.total('exporter_send_failed_items', { reason: 'permanent_error' }), 1, name);
+    }
+  }
+});
+
+test('partial_success is not retried; the rejected spans are counted, the rest as sent', async () => {
+  const srv = await serverWith([{ ok: true, rejected: 1, message: 'span name too long' }]);
+  const { svc, exp } = await directExporter(srv.port);
+  await exp.consumeTraces!(twoSpans());
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(srv.calls.length, 1);
+  assert.equal(svc.telemetry.total('exporter_send_failed_items', { reason: 'partial_success' }), 1);
+  assert.equal(svc.telemetry.total('exporter_sent_items'), 1);
 });

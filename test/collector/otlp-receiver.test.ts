@@ -1,6 +1,6 @@
 // receiver `otlp` driven by the OpenTelemetry JS SDK's real OTLP exporters (gRPC with gzip, and
-// HTTP/protobuf), plus raw HTTP and gRPC requests for JSON, limits, malformed input, partial
-// success and memory-limiter refusals. All on 127.0.0.1 with ephemeral ports.
+// HTTP/protobuf), plus raw HTTP and gRPC requests for JSON, gzip/deflate, limits, malformed input,
+// partial success (HTTP and gRPC) and memory-limiter refusals. All on 127.0.0.1 with ephemeral ports.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
@@ -129,6 +129,31 @@ test('invalid spans are dropped and reported as partial success; the valid ones 
   assert.ok(!ids.has('00f067aa0ba902b8'));
 });
 
+test('OTLP/HTTP deflate bodies (protobuf and JSON) are inflated; the size limit holds after inflating; bad deflate is 400', async () => {
+  const { svc, ports } = await start(PIPE());
+  const url = `http://127.0.0.1:${ports.http}/v1/traces`;
+  const t: Traces = { resourceSpans: [{ scopeSpans: [{ spans: [
+    { traceId: hexToBytes('4bf92f3577b34da6a3ce929d0e0e4736'), spanId: hexToBytes('a3ce929d0e0e4736'), name: 'deflated', kind: 2, startTimeUnixNano: 1, endTimeUnixNano: 2, attributes: [] },
+  ] }] }] };
+  const proto = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'deflate' }, body: zlib.deflateSync(encodeTraceRequest(t)) });
+  assert.equal(proto.status, 200);
+  const json = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'deflate' }, body: zlib.deflateSync(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4737', spanId: 'a3ce929d0e0e4737', name: 'deflated-json', kind: 2, startTimeUnixNano: '1', endTimeUnixNano: '2',
+  }] }] }] })) });
+  assert.equal(json.status, 200);
+  const ids = receivedSpanIds('capture/t');
+  assert.ok(ids.has('a3ce929d0e0e4736') && ids.has('a3ce929d0e0e4737'));
+  // 1 MiB of zeros deflates to ~1 KiB; the 64 KiB limit applies to the inflated body.
+  const bomb = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'deflate' }, body: zlib.deflateSync(Buffer.alloc(1 << 20)) });
+  assert.equal(bomb.status, 413);
+  const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'deflate' }, body: Buffer.from('not deflate at all') });
+  assert.equal(bad.status, 400);
+  const st = decodeRpcStatus(new Uint8Array(await bad.arrayBuffer()));
+  assert.ok(st.ok);
+  assert.match(st.value.message, /cannot decompress deflate body/);
+  assert.equal(svc.telemetry.total('receiver_accepted_items', { transport: 'http' }), 2);
+});
+
 test('HTTP limits and bad input: 413 too large (raw and after gunzip), 400 malformed, 415, 404, 405', async () => {
   const { svc, ports } = await start(PIPE());
   const url = `http://127.0.0.1:${ports.http}/v1/traces`;
@@ -174,6 +199,28 @@ test('gRPC: malformed request is INVALID_ARGUMENT; over the message size limit i
   ] }] }] };
   const big = await grpcExport(ports.grpc, huge);
   assert.equal(big.code, grpc.status.RESOURCE_EXHAUSTED);
+});
+
+test('gRPC: invalid spans are dropped and answered as partial_success; the valid ones go on', async () => {
+  const { svc, ports } = await start(PIPE());
+  const t: Traces = { resourceSpans: [{ scopeSpans: [{ spans: [
+    { traceId: hexToBytes('0af7651916cd43dd8448eb211c80319d'), spanId: hexToBytes('10f067aa0ba902b7'), name: 'good-grpc', kind: 2, startTimeUnixNano: 1, endTimeUnixNano: 2, attributes: [] },
+    { traceId: hexToBytes('0af7651916cd43dd8448eb211c80319d'), spanId: new Uint8Array(8), name: 'zero-span-id', kind: 2, startTimeUnixNano: 1, endTimeUnixNano: 2, attributes: [] },
+  ] }] }] };
+  const resp = await new Promise<Buffer>((resolve, reject) => {
+    const client = new grpc.Client(`127.0.0.1:${ports.grpc}`, grpc.credentials.createInsecure());
+    client.makeUnaryRequest('/opentelemetry.proto.collector.trace.v1.TraceService/Export', (b: Buffer) => b, (b: Buffer) => b,
+      Buffer.from(encodeTraceRequest(t)), (e, r) => { client.close(); if (e) reject(e); else resolve(r!); });
+  });
+  const ps = decodeExportResponse('traces', resp);
+  assert.ok(ps.ok);
+  assert.equal(ps.value?.rejected, 1);
+  assert.match(ps.value!.errorMessage, /zero-span-id.*span_id must be 8 bytes and not all zero/);
+  const ids = receivedSpanIds('capture/t');
+  assert.ok(ids.has('10f067aa0ba902b7'));
+  assert.ok(!ids.has('0000000000000000'));
+  assert.equal(svc.telemetry.total('receiver_rejected_items', { transport: 'grpc' }), 1);
+  assert.equal(svc.telemetry.total('receiver_accepted_items', { transport: 'grpc' }), 1);
 });
 
 test('memory_limiter above its soft limit: gRPC UNAVAILABLE with RetryInfo, HTTP 503 with Retry-After', async () => {

@@ -68,3 +68,66 @@ service: { pipelines: { metrics: { receivers: [otlp], exporters: [prometheus] } 
   assert.equal(svc.telemetry.total('exporter_unsupported_points', { type: 'exponential_histogram' }), 1);
   assert.equal((await fetch(`http://127.0.0.1:${exp.port}/other`)).status, 404);
 });
+
+const gauge = (name: string, route: string, v: number): Metric => ({ name, gauge: { dataPoints: [{ attributes: [attr('route', route)], timeUnixNano: now, asDouble: v }] } });
+
+test('metric_expiration: a series not updated for longer is dropped, its family too; new data brings it back', async (t) => {
+  const svc = await startCollector(`
+receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } } }
+exporters: { prometheus/expiring: { endpoint: "127.0.0.1:0", metric_expiration: 2s }, prometheus/default: { endpoint: "127.0.0.1:0" } }
+service: { pipelines: { metrics: { receivers: [otlp], exporters: [prometheus/expiring, prometheus/default] } } }
+`);
+  services.push(svc);
+  const exp = svc.component('exporter', 'prometheus/expiring') as unknown as PrometheusExporter & AnyConsumer;
+  const def = svc.component('exporter', 'prometheus/default') as unknown as PrometheusExporter & AnyConsumer;
+  t.mock.timers.enable({ apis: ['Date'], now: 1_700_000_000_000 });
+  await exp.consumeMetrics!(wrap([gauge('queue.depth', '/a', 1), gauge('pool.size', '/x', 7)]));
+  await def.consumeMetrics!(wrap([gauge('queue.depth', '/a', 1)]));
+  t.mock.timers.tick(1500);
+  await exp.consumeMetrics!(wrap([gauge('queue.depth', '/b', 2)]));
+  assert.match(exp.render(), /queue_depth\{route="\/a"\} 1/, 'still within 2s');
+  t.mock.timers.tick(1000); // /a and pool.size: 2.5s old; /b: 1s
+  let text = exp.render();
+  assert.doesNotMatch(text, /route="\/a"/);
+  assert.match(text, /queue_depth\{route="\/b"\} 2/);
+  assert.doesNotMatch(text, /pool_size/, 'a family with no series left is not rendered at all, not even # TYPE');
+  t.mock.timers.tick(1500);
+  assert.equal(exp.render(), '', 'everything expired');
+  await exp.consumeMetrics!(wrap([gauge('queue.depth', '/a', 3)]));
+  assert.match(exp.render(), /^# TYPE queue_depth gauge\nqueue_depth\{route="\/a"\} 3\n$/);
+  // The default is 5 minutes.
+  t.mock.timers.tick(5 * 60_000 - 4000 - 1); // the default exporter's series is 5m − 1ms old
+  assert.match(def.render(), /queue_depth\{route="\/a"\} 1/);
+  t.mock.timers.tick(2);
+  assert.equal(def.render(), '');
+});
+
+test('add_metric_suffixes: false keeps the OTLP names (no unit word, no _total); namespace still applies', async () => {
+  const svc = await startCollector(`
+receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } } }
+exporters:
+  prometheus/plain: { endpoint: "127.0.0.1:0", add_metric_suffixes: false, namespace: sockeye }
+  prometheus/suffixed: { endpoint: "127.0.0.1:0" }
+service: { pipelines: { metrics: { receivers: [otlp], exporters: [prometheus/plain, prometheus/suffixed] } } }
+`);
+  services.push(svc);
+  const metrics = wrap([
+    { name: 'http.server.request.duration', unit: 's', histogram: { aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints: [
+      { attributes: [], timeUnixNano: now, count: 1, sum: 0.2, bucketCounts: [0, 1], explicitBounds: [0.1] },
+    ] } },
+    { name: 'bytes.sent', unit: 'By', sum: { aggregationTemporality: AggregationTemporality.CUMULATIVE, isMonotonic: true, dataPoints: [{ attributes: [], timeUnixNano: now, asInt: 42 }] } },
+    { name: 'requests', unit: '{request}', sum: { aggregationTemporality: AggregationTemporality.CUMULATIVE, isMonotonic: true, dataPoints: [{ attributes: [], timeUnixNano: now, asInt: 5 }] } },
+  ]);
+  const plain = svc.component('exporter', 'prometheus/plain') as unknown as PrometheusExporter & AnyConsumer;
+  const suffixed = svc.component('exporter', 'prometheus/suffixed') as unknown as PrometheusExporter & AnyConsumer;
+  await plain.consumeMetrics!(metrics);
+  await suffixed.consumeMetrics!(metrics);
+  const lines = (await (await fetch(`http://127.0.0.1:${plain.port}/metrics`)).text()).split('\n');
+  for (const l of ['# TYPE sockeye_http_server_request_duration histogram', 'sockeye_http_server_request_duration_bucket{le="0.1"} 0',
+    'sockeye_http_server_request_duration_count 1', '# TYPE sockeye_bytes_sent counter', 'sockeye_bytes_sent 42', '# TYPE sockeye_requests counter', 'sockeye_requests 5']) {
+    assert.ok(lines.includes(l), `missing line: ${l}\n---\n${lines.join('\n')}`);
+  }
+  assert.ok(!lines.some((l) => /_seconds|sent_bytes|_total/.test(l)), lines.join('\n'));
+  const other = suffixed.render().split('\n');
+  for (const l of ['http_server_request_duration_seconds_count 1', 'bytes_sent_bytes_total 42', 'requests_total 5']) assert.ok(other.includes(l), `default adds suffixes: ${l}`);
+});

@@ -65,6 +65,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
             const st = decodeRpcStatus(details);
             if (st.ok) retryAfterMs = st.value.retryDelayMs;
           }
+          // retryAfterMs is defined exactly when the server sent a RetryInfo (0 if it named no delay).
           const retryable = RETRYABLE.has(err.code) || (err.code === grpc.status.RESOURCE_EXHAUSTED && retryAfterMs !== undefined);
           resolve({ ok: false, retryable, message: `${grpc.status[err.code]}: ${err.details}`, retryAfterMs });
         });

@@ -3,13 +3,14 @@
 // and retry (OTLP: UNAVAILABLE / HTTP 503) instead of the process growing until it is OOM-killed.
 // Above the hard limit it also asks V8 for a collection when --expose-gc allows it.
 // Memory measured: V8 heap used + external (ArrayBuffers); RSS rarely shrinks after a spike and
-// would keep refusing long after the data was gone.
-import { totalmem } from 'node:os';
+// would keep refusing long after the data was gone. Percentages are of the container's memory
+// limit when there is one (memory-base.ts), else of the host's memory.
 import { object, int, duration } from '../../component/config-schema.js';
 import { consumeFn, consumerOf, retryableError, type Signal } from '../../component/consumer.js';
 import type { ProcessorFactory } from '../../component/factory.js';
 import type { Infer } from '../../component/config-schema.js';
 import { countItems } from '../../pdata/split.js';
+import { memoryBase, type MemoryBase, type CgroupPaths } from './memory-base.js';
 
 const MIB = 1024 * 1024;
 
@@ -20,7 +21,7 @@ const config = object({
   limit_percentage: int(0, { min: 0, max: 100 }),
   spike_limit_percentage: int(0, { min: 0, max: 100 }),
 }, (c, fail) => {
-  // With neither limit given: 80% of total memory, refusing above 60% (spike 20%).
+  // With neither limit given: 80% of the container's (or host's) memory, refusing above 60% (spike 20%).
   if (c.limit_mib === 0 && c.limit_percentage === 0) {
     if (c.spike_limit_mib > 0) fail('spike_limit_mib', 'needs limit_mib to be set too');
     c.limit_percentage = 80;
@@ -36,8 +37,11 @@ const config = object({
 });
 export type MemoryLimiterConfig = Infer<typeof config>;
 
-/** Hard and soft limits in bytes; spike defaults to 20% of the limit, as in the OTel Collector. */
-export function memoryLimits(c: MemoryLimiterConfig, total = totalmem()): { hard: number; soft: number } {
+/**
+ * Hard and soft limits in bytes; spike defaults to 20% of the limit, as in the OTel Collector.
+ * `total` is what the percentages are of: the container's memory limit, else the host's memory.
+ */
+export function memoryLimits(c: MemoryLimiterConfig, total = memoryBase().bytes): { hard: number; soft: number } {
   const hard = c.limit_mib > 0 ? c.limit_mib * MIB : Math.floor((total * c.limit_percentage) / 100);
   const spike = c.limit_mib > 0
     ? (c.spike_limit_mib > 0 ? c.spike_limit_mib * MIB : Math.floor(hard / 5))
@@ -45,19 +49,27 @@ export function memoryLimits(c: MemoryLimiterConfig, total = totalmem()): { hard
   return { hard, soft: hard - spike };
 }
 
+/** Where the limits came from, for the start-up log. */
+export function describeBase(c: MemoryLimiterConfig, base: MemoryBase): string {
+  if (c.limit_mib > 0) return `from limit_mib (${base.description} not used)`;
+  return `limit_percentage ${c.limit_percentage}% of the ${base.description}`;
+}
+
 export function measuredMemory(): number {
   const m = process.memoryUsage();
   return m.heapUsed + m.external;
 }
 
-export const memoryLimiterProcessorFactory: ProcessorFactory<MemoryLimiterConfig> = {
+/** The factory; `cgroup` moves where the container's memory limit is read from (tests). */
+export const memoryLimiterFactoryWith = (cgroup: CgroupPaths = {}): ProcessorFactory<MemoryLimiterConfig> => ({
   type: 'memory_limiter',
   kind: 'processor',
   signals: ['traces', 'metrics', 'logs'],
   mutatesData: false,
   config,
   create(s, cfg, signal: Signal, next) {
-    const { hard, soft } = memoryLimits(cfg);
+    const base = memoryBase(cgroup);
+    const { hard, soft } = memoryLimits(cfg, base.bytes);
     const send = consumeFn(next, signal)!;
     const id = s.id.toString();
     const refused = s.telemetry.counter('processor_refused_items', 'Items a processor refused (the sender may retry).');
@@ -84,6 +96,7 @@ export const memoryLimiterProcessorFactory: ProcessorFactory<MemoryLimiterConfig
     });
     return Object.assign(consumer, {
       async start() {
+        s.logger.info(`soft limit ${(soft / MIB).toFixed(0)} MiB, hard limit ${(hard / MIB).toFixed(0)} MiB: ${describeBase(cfg, base)}`);
         check();
         timer = setInterval(check, cfg.check_interval);
         timer.unref();
@@ -91,4 +104,6 @@ export const memoryLimiterProcessorFactory: ProcessorFactory<MemoryLimiterConfig
       async shutdown() { if (timer) clearInterval(timer); },
     });
   },
-};
+});
+
+export const memoryLimiterProcessorFactory = memoryLimiterFactoryWith();
