@@ -4,7 +4,7 @@
 // side-by-side overhead suite writes bench/results/overhead.{json,md} (docs/PERFORMANCE.md).
 // `npm run bench -- --quick` runs a short version of everything (a smoke run, figures are rough).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -25,14 +25,25 @@ const benches = [
   ['overhead-suite', 'bench/overhead/run-overhead-suite.js', [], ['--quick'], 900],
 ];
 
+// A benchmark that overruns its limit is killed with everything it started (agent, servers, load
+// generators share its process group), and bpf_stats goes back to what it was.
+const BPF_STATS = '/proc/sys/kernel/bpf_stats_enabled';
+const readStats = () => { try { return readFileSync(BPF_STATS, 'utf8').trim(); } catch { return undefined; } };
+const statsBefore = readStats();
+
 const summary = [];
 for (const [name, script, full, short, limitS] of benches) {
   if (only.length && !only.includes(name)) continue;
   const args = quick ? short : full;
   process.stdout.write(`\n=== ${name}: node dist/${script} ${args.join(' ')}\n`);
   const t0 = Date.now();
-  const res = spawnSync(process.execPath, ['--expose-gc', join(root, 'dist', script), ...args],
-    { cwd: root, encoding: 'utf8', timeout: limitS * 1000, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  // setsid: the benchmark leads its own process group (setsid execs in place, so res.pid is the group).
+  const res = spawnSync('setsid', [process.execPath, '--expose-gc', join(root, 'dist', script), ...args],
+    { cwd: root, encoding: 'utf8', timeout: limitS * 1000, killSignal: 'SIGKILL', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (res.error && res.pid) {
+    try { process.kill(-res.pid, 'SIGKILL'); } catch { /* the group is gone already */ }
+    if (statsBefore !== undefined && readStats() !== statsBefore) { try { writeFileSync(BPF_STATS, statsBefore); } catch { /* not root */ } }
+  }
   const seconds = (Date.now() - t0) / 1000;
   const out = `${res.stdout ?? ''}${res.stderr ? `\n--- stderr ---\n${res.stderr}` : ''}`;
   process.stdout.write(res.stdout ?? '');

@@ -1,7 +1,7 @@
 // The overhead and capacity suite (docs/PERFORMANCE.md): each scenario alternates untraced and
 // traced runs (A B A B …) of real servers under real load generators on loopback, and reports
 // medians and ratios. The traced side runs the real `sockeye agent` process exporting OTLP/gRPC
-// to a discarding sink. Bounded: about 6–9 minutes on a 2-core machine; `--quick` for a smoke run.
+// to a discarding sink. Bounded: about 6–8 minutes on a 2-core machine; `--quick` for a smoke run.
 //   node dist/bench/overhead/run-overhead-suite.js [--quick] [--out DIR]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { startNginx, startNodeHttpServer, type RunningServer } from './servers.j
 const quick = process.argv.includes('--quick');
 const outDir = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1]! : 'bench/results';
 const ROUNDS = quick ? 1 : 3;
-const LOAD_SECONDS = quick ? 2 : 5;
+const LOAD_SECONDS = quick ? 2 : 4;
 const AGENT_PORT = 19464;
 
 interface Row { scenario: string; metric: string; untraced?: number; traced?: number; ratio?: number; goal?: string; unit: string; note?: string }
