@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the compiled tests (dist/test/**/*.test.js) with node's own test runner.
-// Arguments narrow the run: `npm test -- test/protocols` or `npm test -- test/kernel/capture.test.ts`.
+// Arguments narrow the run: `npm test -- test/protocols` or `npm test -- test/kernel/http-capture.test.ts`.
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
