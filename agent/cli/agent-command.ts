@@ -67,7 +67,7 @@ export const openKernelCapture: CaptureOpener = async (opts) => {
   return mod.KernelCapture.open(opts);
 };
 
-const FLAGS: Array<[string, string, string]> = [
+export const FLAGS: Array<[string, string, string]> = [
   ['--config FILE', '', 'YAML config file (keys below; nested under their section)'],
   ['--listen HOST:PORT', 'listen', ''],
   ['--endpoint URL', 'export.endpoint', ''],

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { ConfigError, loadAgentConfig } from '../../agent/config/agent-config.js';
+import { ConfigError, FIELDS, loadAgentConfig } from '../../agent/config/agent-config.js';
+import { FLAGS, parseAgentArgs } from '../../agent/cli/agent-command.js';
 
 const dir = mkdtempSync('/tmp/sockeye-agent-config-');
 const file = (name: string, text: string) => { writeFileSync(`${dir}/${name}`, text); return `${dir}/${name}`; };
@@ -58,8 +59,14 @@ test('the CLI: --help documents every option; a bad config exits 2 with the key 
   const bin = new URL('../../../bin/sockeye.js', import.meta.url).pathname;
   const help = spawnSync(process.execPath, [bin, 'agent', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
-  for (const key of ['listen', 'export.endpoint', 'export.protocol', 'export.metric_interval_ms', 'capture.exclude_self', 'signals.max_routes_per_service', 'live_view']) {
-    assert.ok(help.stdout.includes(key), `--help lacks ${key}`);
+  // Every config key, with its default, and every flag — and every flag in the help is one the parser takes.
+  for (const f of FIELDS) assert.match(help.stdout, new RegExp(`^  ${f.key.replace(/\./g, '\\.')} .*\\[default: `, 'm'), `--help lacks ${f.key}`);
+  for (const [flag] of FLAGS) {
+    assert.ok(help.stdout.includes(flag), `--help lacks ${flag}`);
+    for (const alt of flag.split(' / ')) {
+      const [name, value] = alt.split(' ');
+      assert.doesNotThrow(() => parseAgentArgs(value ? [name!, 'x'] : [name!]), `${name} is in --help but not accepted`);
+    }
   }
   const bad = spawnSync(process.execPath, [bin, 'agent', '--config', file('c.yaml', 'signals:\n  link_wait_ms: soon\n')], { encoding: 'utf8' });
   assert.equal(bad.status, 2);

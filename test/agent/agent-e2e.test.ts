@@ -188,31 +188,49 @@ test('gRPC with @grpc/grpc-js: unary OK, an error status, concurrent calls on on
   });
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const say = (text: string) => new Promise<grpc.StatusObject | Buffer>((resolve) =>
-    client.makeUnaryRequest('/demo.Echo/Say', (b: Buffer) => b, (b: Buffer) => b, Buffer.from(text), (err, res) => resolve(err ? (err as grpc.ServiceError) : res!)));
+  const say = (text: string, md = new grpc.Metadata()) => new Promise<grpc.StatusObject | Buffer>((resolve) =>
+    client.makeUnaryRequest('/demo.Echo/Say', (b: Buffer) => b, (b: Buffer) => b, Buffer.from(text), md, (err, res) => resolve(err ? (err as grpc.ServiceError) : res!)));
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  const parentId = 'b7ad6b7169203331';
   try {
     assert.equal(String(await say('hello')), 'hello');
     assert.equal(((await say('missing')) as grpc.ServiceError).code, grpc.status.NOT_FOUND);
     const all = await Promise.all([1, 2, 3, 4, 5].map((i) => say(`c${i}`)));
     assert.deepEqual(all.map(String), ['c1', 'c2', 'c3', 'c4', 'c5']);
+    const carried = new grpc.Metadata();
+    carried.set('traceparent', `00-${traceId}-${parentId}-01`);
+    assert.equal(String(await say('traced', carried)), 'traced');
     const mine = (s: FlatSpan) => s.attributes['rpc.method'] === 'demo.Echo/Say' && (s.attributes['server.port'] === port);
-    const spans = await spansWhen(mine, 14);
+    const spans = await spansWhen(mine, 16);
     const servers = spans.filter((s) => s.kind === SERVER);
     const clients = spans.filter((s) => s.kind === CLIENT);
-    assert.equal(servers.length, 7);
-    assert.equal(clients.length, 7);
+    assert.equal(servers.length, 8);
+    assert.equal(clients.length, 8);
     for (const s of spans) {
       assert.equal(s.name, 'demo.Echo/Say');
       assert.equal(s.attributes['rpc.system.name'], 'grpc');
     }
     const codes = (list: FlatSpan[]) => list.map((s) => s.attributes['rpc.response.status_code']).sort();
-    assert.deepEqual(codes(servers), ['NOT_FOUND', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK']);
-    assert.deepEqual(codes(clients), ['NOT_FOUND', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK']);
+    assert.deepEqual(codes(servers), ['NOT_FOUND', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK']);
+    assert.deepEqual(codes(clients), ['NOT_FOUND', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK']);
+    // traceparent in gRPC metadata: the server span joins the carried trace under the carried parent.
+    const joined = servers.find((s) => s.traceId === traceId);
+    assert.ok(joined, 'server span did not join the trace carried in gRPC metadata');
+    assert.equal(joined.parentSpanId, parentId);
     assert.notEqual(servers.find((s) => s.attributes['rpc.response.status_code'] === 'NOT_FOUND')!.statusCode, ERROR);
     const clientNotFound = clients.find((s) => s.attributes['rpc.response.status_code'] === 'NOT_FOUND')!;
     assert.equal(clientNotFound.statusCode, ERROR);
     assert.equal(clientNotFound.attributes['error.type'], 'NOT_FOUND');
     for (const c of clients) assert.ok(servers.some((s) => s.parentSpanId === c.spanId && s.traceId === c.traceId), 'server span linked to its client span by stream');
+    // RED: one rpc.{server,client}.call.duration observation per call, in seconds with the semconv buckets.
+    const rpcCount = (metric: string) => rx.points().filter((p) => p.metric === metric && p.attributes['rpc.method'] === 'demo.Echo/Say')
+      .reduce((a, p) => a + p.count, 0);
+    await rx.waitFor(() => rpcCount('rpc.server.call.duration') >= 8 && rpcCount('rpc.client.call.duration') >= 8, 10_000).catch(() => undefined);
+    assert.equal(rpcCount('rpc.server.call.duration'), 8);
+    assert.equal(rpcCount('rpc.client.call.duration'), 8);
+    const rpcPoints = rx.points().filter((p) => p.metric === 'rpc.server.call.duration' && p.attributes['rpc.method'] === 'demo.Echo/Say');
+    for (const p of rpcPoints) { assert.deepEqual(p.bounds, DURATION_BUCKETS_S); assert.equal(p.unit, 's'); }
+    assert.deepEqual(rpcPoints.map((p) => p.attributes['rpc.response.status_code']).sort(), ['NOT_FOUND', 'OK']);
   } finally {
     client.close();
     server.forceShutdown();
@@ -246,6 +264,7 @@ test('DNS with dig against a local DNS server: NOERROR, NXDOMAIN, and an unanswe
     for (const s of spans) {
       assert.equal(s.kind, CLIENT);
       assert.equal(s.name, 'DNS A');
+      assert.equal(s.attributes['dns.question.type'], 'A');
       // dig exits within milliseconds, often before its events reach userspace; then the process
       // is named from the kernel's thread comm (a known gap). It is never attributed to us.
       assert.notEqual(s.resource['process.pid'], process.pid);

@@ -4,6 +4,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KernelCapture } from '../../agent/capture/kernel-capture.js';
+import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js';
+import { builtinParsers } from '../../agent/protocols/engine/builtin-parsers.js';
+import type { Transaction } from '../../agent/protocols/transaction.js';
 import { firstLine, peerPath, Recorder, run, startPeer, startServer, stopPeer, type Peer } from './capture-helpers.js';
 
 let rec: Recorder;
@@ -125,4 +128,12 @@ test('HTTP/2 connection opened before the capture: frames recognised mid-stream,
   const sd = rec.data(early2.server.pid);
   assert.ok(sd.every((e) => e.role === 'server' || e.role === 'unknown'));
   assert.ok(sd.some((e) => e.role === 'server'), `server role inferred: ${JSON.stringify(sd.map((e) => e.role))}`);
+  // Where the kernel could not tell (events with role 'unknown'), the protocol engine must: every
+  // exchange of the picked-up connection comes out with its side, or its spans would be dropped.
+  for (const [pid, role] of [[early2.client.pid, 'client'], [early2.server.pid, 'server']] as const) {
+    const txs: Transaction[] = [];
+    new ProtocolEngine({}, (tx) => txs.push(tx), builtinParsers()).push(rec.of(pid));
+    assert.ok(txs.length >= 1, `${role}: no transaction from the picked-up connection`);
+    assert.deepEqual([...new Set(txs.map((t) => t.role))], [role], `${role} side: ${JSON.stringify(txs.map((t) => [t.role, t.http?.request.path]))}`);
+  }
 });
