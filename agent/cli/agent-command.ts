@@ -76,6 +76,11 @@ export const FLAGS: Array<[string, string, string]> = [
   ['--live / --no-live', 'live_view', ''],
 ];
 
+/** Whether the live terminal view runs: 'on', or 'auto' with a terminal on stdout. */
+function liveViewShown(cfg: AgentConfig): boolean {
+  return cfg.liveView === 'on' || (cfg.liveView === 'auto' && process.stdout.isTTY === true);
+}
+
 /** Per-signal variables the agent cannot honour: one exporter config serves both signals. */
 const UNUSED_PER_SIGNAL_ENV = ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
   'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT'];
@@ -149,6 +154,7 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     spanQueueSize: cfg.export.spanQueueSize, spanBatchSize: cfg.export.spanBatchSize, spanDelayMs: cfg.export.spanDelayMs,
     maxRoutesPerService: cfg.signals.maxRoutesPerService, maxServices: cfg.signals.maxServices, linkWaitMs: cfg.signals.linkWaitMs,
     excludeOwnPeers: cfg.capture.excludeSelf, exportPorts: exportPorts(cfg.export.endpoint), nat, natMissWaitMs: cfg.conntrack.missWaitMs,
+    liveStats: liveViewShown(cfg),
   });
   const engine = new ProtocolEngine({ requestTimeoutNs: cfg.engine.requestTimeoutMs * 1e6, maxConnections: cfg.engine.maxConnections },
     (tx) => pipeline.onTransaction(tx));
@@ -237,7 +243,7 @@ export const command: Command = {
       return 1;
     }
     const started = Date.now();
-    const live = cfg.liveView === 'on' || (cfg.liveView === 'auto' && process.stdout.isTTY)
+    const live = liveViewShown(cfg)
       ? new LiveView(() => renderLiveView(agent.pipeline.live.rows(), {
         uptimeS: (Date.now() - started) / 1000,
         exportTarget: cfg.export.enabled ? `${cfg.export.protocol} ${cfg.export.endpoint ?? '(env/default)'}` : 'off',
