@@ -190,7 +190,10 @@ static __noinline int report_chunk(struct pending_call *pc, struct chunk *ch, __
 	struct sockeye_event *e = &s->ev;
 	fill_common(e, c, pid_tgid, pc->fd);
 	put_tuple(e, &c->tuple);
-	remote_from_sockaddr(e, (const void *)ch->name);
+	/* Only a datagram socket's peer comes from the call's sockaddr: on TCP the kernel ignores
+	 * msg_name / the recvfrom address and leaves the user buffer as it was (stale bytes). */
+	if (transport == IPPROTO_UDP)
+		remote_from_sockaddr(e, (const void *)ch->name);
 	e->kind = SOCKEYE_EV_DATA;
 	e->direction = ch->dir;
 	e->syscall = pc->syscall;
