@@ -6,8 +6,10 @@
 // binary search and a few adds. bench/agent/red-metrics-aggregation.ts measures both side by side;
 // test/signals/red-metrics-equivalence.test.ts requires identical data points from both.
 //
-// The output is the SDK's ResourceMetrics model, one per service.name (metrics must carry the
-// traced service's Resource), exported periodically through the PushMetricExporter we are given
+// The output is the SDK's ResourceMetrics model, one per service.name and pod (metrics must carry
+// the traced service's Resource; two pods of one service name on a node — or of two namespaces
+// whose processes are both named `server` — must not share series, and k8s.pod.uid on the
+// resource lets the collector's k8s_attributes add namespace, pod and owner), exported periodically through the PushMetricExporter we are given
 // (the SDK's OTLP gRPC or http/protobuf exporter, which honours OTEL_EXPORTER_OTLP_* including the
 // temporality preference), and rendered as Prometheus text for /metrics (cumulative).
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
@@ -137,8 +139,9 @@ export class RedMetrics {
     }
   }
 
-  record(serviceName: string, rec: MetricRecord): void {
-    const s = this.service(serviceName);
+  /** `podUid`: the Kubernetes pod the traced process runs in, when its cgroup shows one. */
+  record(serviceName: string, rec: MetricRecord, podUid?: string): void {
+    const s = this.service(serviceName, podUid);
     let byHash = s.byName.get(rec.name);
     if (!byHash) s.byName.set(rec.name, (byHash = new Map()));
     const a = rec.attributes;
@@ -161,19 +164,19 @@ export class RedMetrics {
     return this.services.size;
   }
 
-  private service(serviceName: string): ServiceSeries {
-    let s = this.services.get(serviceName);
+  private service(serviceName: string, podUid?: string): ServiceSeries {
+    const key = podUid ? `${serviceName}\u0000${podUid}` : serviceName;
+    let s = this.services.get(key);
     if (s) return s;
     const cap = this.opts.maxServices ?? 256;
     if (this.services.size >= cap && serviceName !== OVERFLOW_SERVICE) {
-      this.opts.telemetry.add('sockeye_metric_services_overflow_total', `Records from services beyond the per-agent cap, folded into service ${OVERFLOW_SERVICE}.`);
+      this.opts.telemetry.add('sockeye_metric_services_overflow_total', `Records from services (per pod) beyond the per-agent cap, folded into service ${OVERFLOW_SERVICE}.`);
       return this.service(OVERFLOW_SERVICE);
     }
-    s = {
-      resource: resourceFromAttributes({ 'service.name': serviceName, 'host.name': this.host, 'telemetry.sdk.name': 'sockeye' }, { schemaUrl: SCHEMA_URL }),
-      byName: new Map(), all: [],
-    };
-    this.services.set(serviceName, s);
+    const attrs: Attributes = { 'service.name': serviceName, 'host.name': this.host, 'telemetry.sdk.name': 'sockeye' };
+    if (podUid) attrs['k8s.pod.uid'] = podUid;
+    s = { resource: resourceFromAttributes(attrs, { schemaUrl: SCHEMA_URL }), byName: new Map(), all: [] };
+    this.services.set(key, s);
     return s;
   }
 
@@ -289,11 +292,13 @@ function countPoints(rm: ResourceMetrics): number {
 const promName = (otel: string, unit: string) => `${otel.replace(/[^a-zA-Z0-9_]/g, '_')}${unit === 's' ? '_seconds' : ''}`;
 const promLabel = (k: string) => k.replace(/[^a-zA-Z0-9_]/g, '_');
 
-/** OTel histograms → Prometheus text (cumulative buckets, +Inf, _sum, _count; service as a label). */
+/** OTel histograms → Prometheus text (cumulative buckets, +Inf, _sum, _count; service, and the pod
+ *  when known, as labels — so two pods of one service are two series, not a duplicate). */
 export function renderHistograms(all: ResourceMetrics[]): string {
   const byName = new Map<string, { help: string; lines: string[] }>();
   for (const rm of all) {
     const service = String(rm.resource.attributes['service.name'] ?? 'unknown');
+    const pod = rm.resource.attributes['k8s.pod.uid'];
     for (const sm of rm.scopeMetrics) {
       for (const m of sm.metrics) {
         if (m.dataPointType !== DataPointType.HISTOGRAM) continue;
@@ -302,6 +307,7 @@ export function renderHistograms(all: ResourceMetrics[]): string {
         if (!fam) byName.set(name, (fam = { help: m.descriptor.description, lines: [] }));
         for (const dp of m.dataPoints) {
           const base = [`service_name="${escapeLabel(service)}"`];
+          if (pod !== undefined) base.push(`k8s_pod_uid="${escapeLabel(String(pod))}"`);
           for (const [k, v] of Object.entries(dp.attributes)) base.push(`${promLabel(k)}="${escapeLabel(String(v))}"`);
           const { boundaries, counts } = dp.value.buckets;
           let cum = 0;

@@ -4,10 +4,11 @@
 // did not set. Peer end (span): network.peer.address, else server.address (CLIENT) or
 // client.address (SERVER) → pod / Service / node / external under the sockeye.peer. prefix.
 // Spans a previous stage already resolved (sockeye.peer.kind set, e.g. by `nat`) are left alone.
+// Metrics: the local end only — the agents' RED metric resources carry k8s.pod.uid.
 import { type Infer } from '../../component/config-schema.js';
 import { consumeFn, consumerOf } from '../../component/consumer.js';
 import type { ProcessorFactory } from '../../component/factory.js';
-import type { KeyValue, Traces } from '../../pdata/types.js';
+import type { KeyValue, Metrics, Traces } from '../../pdata/types.js';
 import { SpanKind } from '../../pdata/types.js';
 import { acquireK8sCache, releaseK8sCache, type K8sCache } from '../../k8s/k8s-cache.js';
 import { cacheOptions, k8sConnection } from '../../k8s/k8s-connection-config.js';
@@ -69,10 +70,23 @@ function enrichLocal(ix: K8sIndexes, attrs: KeyValue[]): 'pod' | 'unknown_pod' |
   return 'pod';
 }
 
+/** Metric resources get the same local identity as span resources (namespace, pod, node, owner). */
+export function enrichMetrics(ix: K8sIndexes, data: Metrics, counters?: EnrichCounters): void {
+  let localPod = 0, localUnknown = 0;
+  for (const rm of data.resourceMetrics) {
+    const res = rm.resource ?? (rm.resource = { attributes: [] });
+    const local = enrichLocal(ix, res.attributes);
+    if (local === 'pod') localPod++; else if (local === 'unknown_pod') localUnknown++;
+  }
+  if (!counters) return;
+  if (localPod) counters.local.add(localPod, { ...counters.labels, result: 'pod' });
+  if (localUnknown) counters.local.add(localUnknown, { ...counters.labels, result: 'unknown_pod' });
+}
+
 export const k8sAttributesProcessorFactory: ProcessorFactory<K8sAttributesConfig> = {
   type: 'k8s_attributes',
   kind: 'processor',
-  signals: ['traces'],
+  signals: ['traces', 'metrics'],
   mutatesData: true,
   config,
   create(s, cfg, signal, next) {
@@ -85,7 +99,10 @@ export const k8sAttributesProcessorFactory: ProcessorFactory<K8sAttributesConfig
     };
     return {
       ...consumerOf(signal, async (d) => {
-        if (cache) enrichTraces(cache.indexes, d as Traces, counters);
+        if (cache) {
+          if (signal === 'metrics') enrichMetrics(cache.indexes, d as Metrics, counters);
+          else enrichTraces(cache.indexes, d as Traces, counters);
+        }
         return send(d);
       }),
       async start() {
