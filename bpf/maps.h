@@ -127,6 +127,24 @@ static __always_inline void count(__u32 idx, __u64 n)
 		*v += n;
 }
 
+#define MAX_CGROUP_DEPTH 16
+
+/* The filter mark of the current task's cgroup or of its nearest marked ancestor: a filter on a
+ * cgroup covers everything below it (a pod's cgroup covers its containers, a slice its services). */
+static __always_inline __u8 cgroup_mark(void)
+{
+	__u8 found = 0;
+	for (int level = 0; level < MAX_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		if (id == 0)
+			break;
+		__u8 *m = bpf_map_lookup_elem(&cgroup_filter, &id);
+		if (m)
+			found = *m;
+	}
+	return found;
+}
+
 /* The first check of every program: is this process one we trace at all? */
 static __always_inline bool process_wanted(__u32 tgid)
 {
@@ -140,11 +158,10 @@ static __always_inline bool process_wanted(__u32 tgid)
 			return false;
 	}
 	if (filter_cgroups_include || filter_cgroups_exclude) {
-		__u64 cg = bpf_get_current_cgroup_id();
-		__u8 *mark = bpf_map_lookup_elem(&cgroup_filter, &cg);
-		if (filter_cgroups_include && (!mark || *mark != FILTER_INCLUDE))
+		__u8 mark = cgroup_mark();
+		if (filter_cgroups_include && mark != FILTER_INCLUDE)
 			return false;
-		if (filter_cgroups_exclude && mark && *mark == FILTER_EXCLUDE)
+		if (filter_cgroups_exclude && mark == FILTER_EXCLUDE)
 			return false;
 	}
 	return true;

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from './main.js';
 import type { CaptureEvent, CaptureCounters } from '../capture/capture-events.js';
-import { ConfigError, FIELDS, loadAgentConfig, type AgentConfig } from '../config/agent-config.js';
+import { ConfigError, FIELDS, cgroupId, loadAgentConfig, type AgentConfig } from '../config/agent-config.js';
 import { ProtocolEngine } from '../protocols/engine/protocol-engine.js';
 import { createBootClock } from '../signals/boot-clock.js';
 import { createMetricExporter, createSpanExporter } from '../signals/otlp-exporters.js';
@@ -167,6 +167,9 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
   if (cfg.capture.ringBufferBytes) captureOpts.ringBufferBytes = cfg.capture.ringBufferBytes;
   if (cfg.capture.includePids.length) captureOpts.includePids = cfg.capture.includePids;
   if (cfg.capture.excludePids.length) captureOpts.excludePids = cfg.capture.excludePids;
+  // Ids are read now: a cgroup removed and made again later is a new cgroup with a new id.
+  if (cfg.capture.includeCgroups.length) captureOpts.includeCgroupIds = cfg.capture.includeCgroups.map(cgroupId);
+  if (cfg.capture.excludeCgroups.length) captureOpts.excludeCgroupIds = cfg.capture.excludeCgroups.map(cgroupId);
   let capture: CaptureLike;
   try { capture = await open(captureOpts); } catch (e) { nat?.close(); throw e; }
   telemetry.register('sockeye_capture', 'Kernel capture counters (events, lost events, decode errors, ...), by counter.', 'counter',

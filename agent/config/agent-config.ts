@@ -2,7 +2,7 @@
 // standard OTEL_* environment and command-line flags. Precedence: defaults < environment < file
 // < flags. Validation names the bad key and says why; unknown keys are errors (typos must not
 // silently fall back to defaults).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, statfsSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 
 export type ExportProtocol = 'grpc' | 'http/protobuf';
@@ -27,6 +27,9 @@ export interface AgentConfig {
     ringBufferBytes?: number;
     includePids: number[];
     excludePids: number[];
+    /** cgroup v2 directories; a filter covers the cgroup and everything below it. */
+    includeCgroups: string[];
+    excludeCgroups: string[];
     excludeSelf: boolean;
   };
   engine: {
@@ -58,7 +61,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'bool' | 'int' | 'ints' | 'protocol' | 'liveview' | 'hostport' | 'url' | 'abspath';
+type Kind = 'string' | 'bool' | 'int' | 'ints' | 'cgroups' | 'protocol' | 'liveview' | 'hostport' | 'url' | 'abspath';
 interface Field { key: string; path: string[]; kind: Kind; min?: number; help: string; def: string }
 
 /** Every option, its YAML key, type and meaning (also the source of `--help`). */
@@ -76,6 +79,8 @@ export const FIELDS: Field[] = [
   { key: 'capture.ring_buffer_bytes', path: ['capture', 'ringBufferBytes'], kind: 'int', min: 4096, help: 'kernel ring buffer size', def: 'capture default' },
   { key: 'capture.include_pids', path: ['capture', 'includePids'], kind: 'ints', help: 'trace only these pids', def: '[] (all)' },
   { key: 'capture.exclude_pids', path: ['capture', 'excludePids'], kind: 'ints', help: 'never trace these pids', def: '[]' },
+  { key: 'capture.include_cgroups', path: ['capture', 'includeCgroups'], kind: 'cgroups', help: 'trace only processes in these cgroup v2 directories and below (e.g. /sys/fs/cgroup/kubepods.slice)', def: '[] (all)' },
+  { key: 'capture.exclude_cgroups', path: ['capture', 'excludeCgroups'], kind: 'cgroups', help: 'never trace processes in these cgroup v2 directories or below; the nearest listed cgroup decides', def: '[]' },
   { key: 'capture.exclude_self', path: ['capture', 'excludeSelf'], kind: 'bool', help: "never trace the agent's own traffic", def: 'true' },
   { key: 'engine.request_timeout_ms', path: ['engine', 'requestTimeoutMs'], kind: 'int', min: 1, help: 'unanswered request → timeout transaction after', def: '30000' },
   { key: 'engine.max_connections', path: ['engine', 'maxConnections'], kind: 'int', min: 1, help: 'connections tracked at once', def: '65536' },
@@ -93,13 +98,33 @@ export function defaultConfig(): AgentConfig {
   return {
     listen: '127.0.0.1:9464',
     export: { enabled: true, protocol: 'grpc', timeoutMs: 10_000, metricIntervalMs: 60_000, spanQueueSize: 16_384, spanBatchSize: 2048, spanDelayMs: 1000 },
-    capture: { includePids: [], excludePids: [], excludeSelf: true },
+    capture: { includePids: [], excludePids: [], includeCgroups: [], excludeCgroups: [], excludeSelf: true },
     engine: { requestTimeoutMs: 30_000, maxConnections: 65_536 },
     signals: { maxRoutesPerService: 200, maxServices: 256, linkWaitMs: 300 },
     conntrack: { enabled: true, missWaitMs: 500 },
     liveView: 'auto',
     liveViewRefreshMs: 1000,
   };
+}
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** Why `v` is not a cgroup v2 directory, or undefined when it is. */
+function cgroupDirProblem(v: unknown): string | undefined {
+  const p = typeof v === 'string' ? v.trim() : '';
+  if (!p.startsWith('/')) return `must be an absolute cgroup v2 directory (e.g. /sys/fs/cgroup/system.slice), got ${JSON.stringify(v)}`;
+  try {
+    if (!statSync(p).isDirectory()) return `${p} is not a directory`;
+    if (statfsSync(p).type !== CGROUP2_SUPER_MAGIC) return `${p} is not on a cgroup v2 file system`;
+  } catch (e) {
+    return `${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+  }
+  return undefined;
+}
+
+/** The kernel's id of a cgroup v2 directory (its inode number), as the capture filters take it. */
+export function cgroupId(dir: string): bigint {
+  return BigInt(statSync(dir).ino);
 }
 
 function coerce(f: Field, raw: unknown, source: string): unknown {
@@ -115,6 +140,15 @@ function coerce(f: Field, raw: unknown, source: string): unknown {
       if (!Number.isSafeInteger(n)) throw bad(`must be an integer, got ${JSON.stringify(raw)}`);
       if (f.min !== undefined && n < f.min) throw bad(`must be at least ${f.min}, got ${n}`);
       return n;
+    }
+    case 'cgroups': {
+      const list = Array.isArray(str) ? str : typeof str === 'string' ? str.split(',').filter((x) => x.trim() !== '') : undefined;
+      if (!list) throw bad(`must be a list of cgroup directories, got ${JSON.stringify(raw)}`);
+      return list.map((v, i) => {
+        const why = cgroupDirProblem(v);
+        if (why) throw bad(`item ${i} ${why}`);
+        return String(v).trim();
+      });
     }
     case 'ints': {
       const list = Array.isArray(str) ? str : typeof str === 'string' ? str.split(',').filter((s) => s.trim() !== '') : undefined;

@@ -129,31 +129,46 @@ function cgroup2Mount(): string | undefined {
   return line?.split(' ')[1];
 }
 
-test('cgroup filters: include only a cgroup of the test\'s own, then exclude it', async (t) => {
+test('cgroup filters: a cgroup covers its whole subtree — include a parent, then exclude it; a deeper mark wins', async (t) => {
   const mnt = cgroup2Mount();
   if (!mnt) { t.skip('no cgroup2 hierarchy mounted on this machine'); return; }
-  const cg = join(mnt, `sockeye-test-${process.pid}`);
-  mkdirSync(cg);
+  // parent/leaf, with the server in leaf: filters name the parent (as a user names a pod's or a
+  // slice's cgroup while the processes live in cgroups below it).
+  const parent = join(mnt, `sockeye-test-${process.pid}`);
+  const leaf = join(parent, 'leaf');
+  mkdirSync(parent);
+  mkdirSync(leaf);
   const http = await startServer('http-server', ['127.0.0.1']);
   try {
-    writeFileSync(join(cg, 'cgroup.procs'), String(http.pid));
-    const id = BigInt(statSync(cg).ino); // a cgroup v2 id is its directory's inode number
-    const rec = Recorder.open({ includeCgroupIds: [id] });
+    writeFileSync(join(leaf, 'cgroup.procs'), String(http.pid));
+    const parentId = BigInt(statSync(parent).ino); // a cgroup v2 id is its directory's inode number
+    const leafId = BigInt(statSync(leaf).ino);
+    const rec = Recorder.open({ includeCgroupIds: [parentId] });
     recorders.push(rec);
     const curl = await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${http.port}/in-cgroup`]);
-    assert.ok(await rec.until(() => rec.data(http.pid).some((e) => e.direction === 'egress')));
-    assert.ok(rec.events.every((e) => e.process.cgroupId === id), 'only the included cgroup');
+    assert.ok(await rec.until(() => rec.data(http.pid).some((e) => e.direction === 'egress')), 'a process below the included cgroup is traced');
+    assert.ok(rec.events.every((e) => e.process.cgroupId === leafId), 'only processes under the included cgroup');
     assert.equal(rec.of(curl.pid).length, 0);
     rec.close();
-    const rec2 = Recorder.open({ excludeCgroupIds: [id] });
+    const rec2 = Recorder.open({ excludeCgroupIds: [parentId] });
     recorders.push(rec2);
     const curl2 = await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${http.port}/out-of-cgroup`]);
     assert.ok(await rec2.until(() => rec2.data(curl2.pid).some((e) => e.direction === 'ingress')));
-    assert.equal(rec2.of(http.pid).length, 0, 'the excluded cgroup produces nothing');
+    assert.equal(rec2.of(http.pid).length, 0, 'the excluded subtree produces nothing');
     rec2.close();
+    // Include the parent but exclude the leaf: the nearer (deeper) mark decides.
+    const rec3 = Recorder.open({ includeCgroupIds: [parentId], excludeCgroupIds: [leafId] });
+    recorders.push(rec3);
+    const curl3 = await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${http.port}/leaf-excluded`]);
+    assert.equal(curl3.code, 0);
+    await rec3.until(() => false, 500);
+    assert.equal(rec3.of(http.pid).length, 0, 'excluded leaf under an included parent');
+    rec3.close();
   } finally {
     http.child.kill('SIGKILL');
     await once(http.child, 'exit').catch(() => undefined);
-    for (let i = 0; i < 50; i++) { try { rmdirSync(cg); break; } catch { await new Promise((r) => setTimeout(r, 20)); } }
+    for (const dir of [leaf, parent]) {
+      for (let i = 0; i < 50; i++) { try { rmdirSync(dir); break; } catch { await new Promise((r) => setTimeout(r, 20)); } }
+    }
   }
 });
