@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCollector, receiverPorts, captured, waitFor } from './helpers/collector-harness.js';
-import { fixtureApiServer } from './k8s-test-helpers.js';
+import { fixtureApiServer, k8sCollectorYaml } from './k8s-test-helpers.js';
 import type { K8sApiTestServer } from './k8s-api-test-server.js';
 import type { Service } from '../../otel-collector/service/service.js';
 import type { Metrics } from '../../otel-collector/pdata/types.js';
@@ -19,20 +19,7 @@ let svc: Service;
 
 before(async () => {
   api = await fixtureApiServer();
-  svc = await startCollector(`
-receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: "127.0.0.1:0" }
-processors:
-  k8s_attributes:
-    kubeconfig: ${api.writeKubeconfig()}
-exporters:
-  capture: {}
-service:
-  pipelines:
-    metrics: { receivers: [otlp], processors: [k8s_attributes], exporters: [capture] }
-`);
+  svc = await startCollector(k8sCollectorYaml(api, 'metrics'));
 });
 after(async () => { await svc?.shutdown(); await api?.stop(); });
 

@@ -5,7 +5,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCollector, receiverPorts, captured, waitFor } from './helpers/collector-harness.js';
-import { fixtureApiServer, sendSpans, capturedSpans, under, type OutSpan } from './k8s-test-helpers.js';
+import { fixtureApiServer, k8sCollectorYaml, sendSpans, capturedSpans, under, type OutSpan } from './k8s-test-helpers.js';
 import { PATHS, type K8sApiTestServer } from './k8s-api-test-server.js';
 import type { Service } from '../../otel-collector/service/service.js';
 
@@ -15,21 +15,7 @@ let grpc = 0;
 
 before(async () => {
   api = await fixtureApiServer();
-  svc = await startCollector(`
-receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: "127.0.0.1:0" }
-processors:
-  k8s_attributes:
-    kubeconfig: ${api.writeKubeconfig()}
-    page_size: 2
-exporters:
-  capture: {}
-service:
-  pipelines:
-    traces: { receivers: [otlp], processors: [k8s_attributes], exporters: [capture] }
-`);
+  svc = await startCollector(k8sCollectorYaml(api, 'traces', 'page_size: 2'));
   grpc = receiverPorts(svc).grpc;
 });
 after(async () => { await svc?.shutdown(); await api?.stop(); });

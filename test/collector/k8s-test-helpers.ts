@@ -9,6 +9,24 @@ import { K8sApiTestServer } from './k8s-api-test-server.js';
 import { captured } from './helpers/collector-harness.js';
 import type { Traces, KeyValue } from '../../otel-collector/pdata/types.js';
 
+/** A collector config: OTLP/gRPC on a free port → k8s_attributes (on `api`) → the capture exporter. */
+export function k8sCollectorYaml(api: K8sApiTestServer, signal: 'traces' | 'metrics', processorExtra = ''): string {
+  return `
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: "127.0.0.1:0" }
+processors:
+  k8s_attributes:
+    kubeconfig: ${api.writeKubeconfig()}${processorExtra ? `\n    ${processorExtra}` : ''}
+exporters:
+  capture: {}
+service:
+  pipelines:
+    ${signal}: { receivers: [otlp], processors: [k8s_attributes], exporters: [capture] }
+`;
+}
+
 export const FIXTURE = new URL('../../../test/fixtures/k8s/cluster.json', import.meta.url).pathname;
 type Obj = Parameters<K8sApiTestServer['add']>[1];
 
