@@ -76,6 +76,22 @@ export const FLAGS: Array<[string, string, string]> = [
   ['--live / --no-live', 'live_view', ''],
 ];
 
+/** Where spans and metrics go, as the exporters will resolve it (config, then the OTEL_* variables, then the default). */
+export function exportTargetText(cfg: AgentConfig, env: NodeJS.ProcessEnv): string {
+  if (cfg.export.endpoint) return cfg.export.endpoint;
+  const http = cfg.export.protocol === 'http/protobuf';
+  const general = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const base = general || (http ? 'http://localhost:4318' : 'http://localhost:4317');
+  const from = general ? ' (OTEL_EXPORTER_OTLP_ENDPOINT)' : ' (the default)';
+  const perSignal = (name: 'TRACES' | 'METRICS', path: string) => {
+    const v = env[`OTEL_EXPORTER_OTLP_${name}_ENDPOINT`]?.trim();
+    return v ? `${v} (OTEL_EXPORTER_OTLP_${name}_ENDPOINT)` : `${http ? base.replace(/\/+$/, '') + path : base}${from}`;
+  };
+  const traces = perSignal('TRACES', '/v1/traces');
+  const metrics = perSignal('METRICS', '/v1/metrics');
+  return traces === metrics ? traces : `traces ${traces}, metrics ${metrics}`;
+}
+
 /** Whether the live terminal view runs: 'on', or 'auto' with a terminal on stdout. */
 function liveViewShown(cfg: AgentConfig): boolean {
   return cfg.liveView === 'on' || (cfg.liveView === 'auto' && process.stdout.isTTY === true);
@@ -198,9 +214,7 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     notReadyReason: () => (!running ? 'shutting down' : attached.length === 0 ? 'no capture program attached' : undefined),
   });
   log(`serving /metrics, /healthz, /readyz on http://${server.address}`);
-  log(cfg.export.enabled
-    ? `exporting OTLP over ${cfg.export.protocol} to ${cfg.export.endpoint ?? 'the OTEL_EXPORTER_OTLP_* endpoint or the default localhost endpoint'}`
-    : 'OTLP export disabled');
+  log(cfg.export.enabled ? `exporting OTLP over ${cfg.export.protocol} to ${exportTargetText(cfg, process.env)}` : 'OTLP export disabled');
 
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= (async () => {
@@ -249,7 +263,7 @@ export const command: Command = {
     const live = liveViewShown(cfg)
       ? new LiveView(() => renderLiveView(agent.pipeline.live.rows(), {
         uptimeS: (Date.now() - started) / 1000,
-        exportTarget: cfg.export.enabled ? `${cfg.export.protocol} ${cfg.export.endpoint ?? '(env/default)'}` : 'off',
+        exportTarget: cfg.export.enabled ? `${cfg.export.protocol} ${exportTargetText(cfg, process.env)}` : 'off',
         metricsUrl: `http://${agent.server.address}/metrics`,
         counters: [['spans', agent.telemetry.get('sockeye_spans_total')], ['exported', agent.telemetry.get('sockeye_spans_exported_total')],
           ['lost', agent.telemetry.get('sockeye_capture', { counter: 'lostEvents' })]],

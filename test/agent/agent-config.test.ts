@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { ConfigError, FIELDS, loadAgentConfig } from '../../agent/config/agent-config.js';
-import { FLAGS, parseAgentArgs } from '../../agent/cli/agent-command.js';
+import { FLAGS, exportTargetText, parseAgentArgs } from '../../agent/cli/agent-command.js';
 
 const dir = mkdtempSync('/tmp/sockeye-agent-config-');
 const file = (name: string, text: string) => { writeFileSync(`${dir}/${name}`, text); return `${dir}/${name}`; };
@@ -74,4 +74,14 @@ test('the CLI: --help documents every option; a bad config exits 2 with the key 
   const flag = spawnSync(process.execPath, [bin, 'agent', '--frobnicate'], { encoding: 'utf8' });
   assert.equal(flag.status, 2);
   assert.match(flag.stderr, /'--frobnicate': unknown flag/);
+});
+
+test('the start-up line names where data really goes: config, then OTEL_* variables, then the default', () => {
+  const cfg = (yaml: string) => loadAgentConfig({ env: {}, file: file('t.yaml', yaml || '{}') });
+  assert.equal(exportTargetText(cfg('export:\n  endpoint: http://collector:4317\n'), { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4317' }), 'http://collector:4317');
+  assert.equal(exportTargetText(cfg(''), {}), 'http://localhost:4317 (the default)');
+  assert.equal(exportTargetText(cfg('export:\n  protocol: http/protobuf\n'), {}), 'traces http://localhost:4318/v1/traces (the default), metrics http://localhost:4318/v1/metrics (the default)');
+  assert.equal(exportTargetText(cfg(''), { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4317' }), 'http://otel:4317 (OTEL_EXPORTER_OTLP_ENDPOINT)');
+  assert.equal(exportTargetText(cfg(''), { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4317', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://tempo:4317' }),
+    'traces http://tempo:4317 (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), metrics http://otel:4317 (OTEL_EXPORTER_OTLP_ENDPOINT)');
 });
