@@ -127,6 +127,11 @@ export function cgroupId(dir: string): bigint {
   return BigInt(statSync(dir).ino);
 }
 
+/** A YAML list, or a comma-separated string (environment, flags); undefined for anything else. */
+function listValue(v: unknown): unknown[] | undefined {
+  return Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').filter((x) => x.trim() !== '') : undefined;
+}
+
 function coerce(f: Field, raw: unknown, source: string): unknown {
   const bad = (why: string) => new ConfigError(f.key, why, source);
   const str = typeof raw === 'string' ? raw.trim() : raw;
@@ -142,7 +147,7 @@ function coerce(f: Field, raw: unknown, source: string): unknown {
       return n;
     }
     case 'cgroups': {
-      const list = Array.isArray(str) ? str : typeof str === 'string' ? str.split(',').filter((x) => x.trim() !== '') : undefined;
+      const list = listValue(str);
       if (!list) throw bad(`must be a list of cgroup directories, got ${JSON.stringify(raw)}`);
       return list.map((v, i) => {
         const why = cgroupDirProblem(v);
@@ -151,7 +156,7 @@ function coerce(f: Field, raw: unknown, source: string): unknown {
       });
     }
     case 'ints': {
-      const list = Array.isArray(str) ? str : typeof str === 'string' ? str.split(',').filter((s) => s.trim() !== '') : undefined;
+      const list = listValue(str);
       if (!list) throw bad(`must be a list of pids, got ${JSON.stringify(raw)}`);
       return list.map((v, i) => {
         const n = typeof v === 'number' ? v : Number(String(v).trim());

@@ -11,6 +11,8 @@ import { SCHEMA_URL } from './semconv.js';
 export interface ProcessIdentity {
   pid: number;
   serviceName: string;
+  /** The Kubernetes pod, when the cgroup path shows one (also attributes['k8s.pod.uid']). */
+  podUid?: string;
   attributes: Attributes;
   resource: Resource;
 }
@@ -152,6 +154,6 @@ export class ProcessResources {
     if (cg.containerId) attributes['container.id'] = cg.containerId;
     if (cg.podUid) attributes['k8s.pod.uid'] = cg.podUid;
     const resource = resourceFromAttributes(attributes, { schemaUrl: SCHEMA_URL });
-    return { pid: proc.pid, serviceName, attributes, resource };
+    return { pid: proc.pid, serviceName, ...(cg.podUid ? { podUid: cg.podUid } : {}), attributes, resource };
   }
 }

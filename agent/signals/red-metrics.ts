@@ -123,7 +123,10 @@ export interface RedMetricsOptions {
 }
 
 export class RedMetrics {
-  private readonly services = new Map<string, ServiceSeries>();
+  /** service.name → its series without a pod, and per pod uid (nested: no key string built per record). */
+  private readonly services = new Map<string, { plain?: ServiceSeries; pods?: Map<string, ServiceSeries> }>();
+  /** Every ServiceSeries, in creation order (export, collection, the cap). */
+  private readonly sets: ServiceSeries[] = [];
   private readonly host = hostname();
   private timer?: NodeJS.Timeout;
   private exporting: Promise<void> = Promise.resolve();
@@ -161,29 +164,32 @@ export class RedMetrics {
   }
 
   get serviceCount(): number {
-    return this.services.size;
+    return this.sets.length;
   }
 
   private service(serviceName: string, podUid?: string): ServiceSeries {
-    const key = podUid ? `${serviceName}\u0000${podUid}` : serviceName;
-    let s = this.services.get(key);
+    let group = this.services.get(serviceName);
+    let s = podUid ? group?.pods?.get(podUid) : group?.plain;
     if (s) return s;
     const cap = this.opts.maxServices ?? 256;
-    if (this.services.size >= cap && serviceName !== OVERFLOW_SERVICE) {
+    if (this.sets.length >= cap && serviceName !== OVERFLOW_SERVICE) {
       this.opts.telemetry.add('sockeye_metric_services_overflow_total', `Records from services (per pod) beyond the per-agent cap, folded into service ${OVERFLOW_SERVICE}.`);
       return this.service(OVERFLOW_SERVICE);
     }
     const attrs: Attributes = { 'service.name': serviceName, 'host.name': this.host, 'telemetry.sdk.name': 'sockeye' };
     if (podUid) attrs['k8s.pod.uid'] = podUid;
     s = { resource: resourceFromAttributes(attrs, { schemaUrl: SCHEMA_URL }), byName: new Map(), all: [] };
-    this.services.set(key, s);
+    this.sets.push(s);
+    if (!group) this.services.set(serviceName, (group = {}));
+    if (podUid) (group.pods ??= new Map()).set(podUid, s);
+    else group.plain = s;
     return s;
   }
 
   /** Every service's cumulative histograms, in the SDK's model. */
   async collect(): Promise<ResourceMetrics[]> {
     const now = hrTime();
-    return [...this.services.values()].map((s) => this.resourceMetrics(s, now, AggregationTemporality.CUMULATIVE));
+    return this.sets.map((s) => this.resourceMetrics(s, now, AggregationTemporality.CUMULATIVE));
   }
 
   private resourceMetrics(s: ServiceSeries, now: HrTime, temporality: AggregationTemporality): ResourceMetrics {
@@ -229,9 +235,9 @@ export class RedMetrics {
     this.exporting = this.exporting.then(async () => {
       const now = hrTime();
       const delta = this.temporality === AggregationTemporality.DELTA;
-      const batches = [...this.services.values()].map((s) => this.resourceMetrics(s, now, this.temporality)).filter((rm) => countPoints(rm) > 0);
+      const batches = this.sets.map((s) => this.resourceMetrics(s, now, this.temporality)).filter((rm) => countPoints(rm) > 0);
       if (delta) {
-        for (const s of this.services.values()) {
+        for (const s of this.sets) {
           for (const series of s.all) {
             series.exportedCounts = Float64Array.from(series.counts);
             series.exportedCount = series.count;

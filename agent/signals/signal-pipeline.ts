@@ -113,8 +113,7 @@ export class SignalPipeline {
         this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: built });
         return;
       }
-      const pod = who.attributes['k8s.pod.uid'];
-      this.metrics.record(who.serviceName, built.metric, typeof pod === 'string' ? pod : undefined);
+      this.metrics.record(who.serviceName, built.metric, who.podUid);
       if (this.liveOn) this.live.record(who.serviceName, built.operation, tx.role === 'server' ? 'server' : 'client', built.metric.seconds, built.isError);
       if (built.natMiss) this.natLate?.missed(built.span, tx.tuple);
       this.linker.offer(tx, built.span, built.carried);

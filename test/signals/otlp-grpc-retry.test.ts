@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { createSpanExporter } from '../../agent/signals/otlp-exporters.js';
-import { retryDecision, retryInfoDelayMs } from '../../agent/signals/otlp-grpc-retry.js';
+import { retryDecision } from '../../agent/signals/otlp-grpc-retry.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
 import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
-import { countSpans, encodeRpcStatus, traceServiceDefinition, type GrpcExportResponse, type Traces } from '../../otel-collector/pdata/index.js';
+import { countSpans, encodeRpcStatus, grpcRetry, traceServiceDefinition, type GrpcExportResponse, type Traces } from '../../otel-collector/pdata/index.js';
 import { httpTx } from './helpers/make-transaction.js';
 
 type Answer = { code: grpc.status; retryDelayMs?: number } | { rejected: number } | 'ok';
@@ -106,6 +106,7 @@ test('retry decisions and RetryInfo decoding', () => {
   for (const code of [2, 3, 5, 7, 8, 12, 13, 16]) assert.equal(retryDecision({ code, metadata: md() }).retry, false, `code ${code}`);
   assert.deepEqual(retryDecision({ code: 8, metadata: md(2500) }), { retry: true, afterMs: 2500 });
   assert.equal(retryDecision(new Error('not a gRPC error')).retry, false);
+  const retryInfoDelayMs = (details: Uint8Array) => grpcRetry(8, details).retryDelayMs;
   assert.equal(retryInfoDelayMs(encodeRpcStatus(8, 'x', 1500)), 1500);
   assert.equal(retryInfoDelayMs(encodeRpcStatus(8, 'x')), undefined);
   assert.equal(retryInfoDelayMs(Uint8Array.from([0x1a, 0xff, 0x01])), undefined, 'truncated status: no RetryInfo, no throw');

@@ -36,16 +36,14 @@ export class HpackDecoder {
   private head = 0; // index of the oldest live entry in names/values
   private size = 0;
   private maxSize: number;
-  /** Upper bound announced via SETTINGS_HEADER_TABLE_SIZE; size updates above it are clamped. */
-  private allowedMax: number;
-  /** The decoding peer's limit itself (allowedMax is it held to our hard cap): updates above it are flagged. */
+  /** The decoding peer's limit (SETTINGS_HEADER_TABLE_SIZE, else the initial one): size updates
+   *  above it are flagged and clamped to it (and to our hard cap). */
   private limit: number;
   /** SETTINGS_HEADER_TABLE_SIZE was seen: the limit is the peer's, not the initial default. */
   private announced = false;
 
   constructor(initialMax = 4096, private readonly hardCap = 65536) {
     this.maxSize = Math.min(initialMax, hardCap);
-    this.allowedMax = this.maxSize;
     this.limit = initialMax;
   }
 
@@ -53,7 +51,7 @@ export class HpackDecoder {
   get tableSize(): number { return this.size; }
 
   /** SETTINGS_HEADER_TABLE_SIZE from the peer that decodes this direction. */
-  setAllowedMax(n: number): void { this.allowedMax = Math.min(n, this.hardCap); this.limit = n; this.announced = true; }
+  setAllowedMax(n: number): void { this.limit = n; this.announced = true; }
 
   /** Forget the dynamic table: bytes were lost, so what the encoder inserted is unknown. */
   desync(): void {
@@ -80,7 +78,7 @@ export class HpackDecoder {
         // After a pickup or loss with no SETTINGS seen since, the default limit is only an assumption.
         // (A limit lowered just now may not have reached the encoder yet: SETTINGS apply when received.)
         if (r > this.limit && (this.announced || !this.degraded)) res.oversizedUpdates++;
-        this.maxSize = Math.min(r, this.allowedMax, this.hardCap);
+        this.maxSize = Math.min(r, this.limit, this.hardCap);
         this.evict(0);
       } else { // literal: 01 incremental indexing (6-bit prefix), 0000 without / 0001 never (4-bit)
         const indexing = (b & 0xc0) === 0x40;

@@ -135,9 +135,7 @@ export class Http2Parser implements ConnectionParser {
   get openStreams(): number { return this.streams.size; }
 
   onRole(role: 'client' | 'server'): void {
-    const dir: Direction = role === 'client' ? 'egress' : 'ingress';
-    if (this.clientDir === undefined) this.learnClientDir(dir);
-    else if (this.clientDir !== dir) this.sink.count('http2_role_disagreements'); // the frames said otherwise: keep that
+    this.learnClientDir(role === 'client' ? 'egress' : 'ingress'); // if the frames said otherwise, they win (counted)
   }
 
   // ---- called by the direction states ----

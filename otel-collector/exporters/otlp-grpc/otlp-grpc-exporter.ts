@@ -8,7 +8,7 @@ import { object, str, bool, oneOf, record, optional, type Infer } from '../../co
 import type { ExporterFactory } from '../../component/factory.js';
 import type { Signal, SignalData } from '../../component/consumer.js';
 import {
-  encodeTraceRequest, encodeMetricsRequest, encodeLogsRequest, decodeExportResponse, decodeRpcStatus,
+  encodeTraceRequest, encodeMetricsRequest, encodeLogsRequest, decodeExportResponse, grpcRetry,
 } from '../../pdata/codec.js';
 import type { Traces, Metrics, Logs } from '../../pdata/types.js';
 import { countItems } from '../../pdata/split.js';
@@ -31,8 +31,6 @@ const PATHS: Record<Signal, string> = {
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
 };
 const ITEMS: Record<Signal, string> = { traces: 'spans', metrics: 'metric_points', logs: 'log_records' };
-const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.ABORTED,
-  grpc.status.OUT_OF_RANGE, grpc.status.CANCELLED, grpc.status.DATA_LOSS]);
 
 function encode(signal: Signal, d: SignalData[Signal]): Buffer {
   const b = signal === 'traces' ? encodeTraceRequest(d as Traces) : signal === 'metrics' ? encodeMetricsRequest(d as Metrics) : encodeLogsRequest(d as Logs);
@@ -59,15 +57,8 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
             else resolve({ ok: true });
             return;
           }
-          let retryAfterMs: number | undefined;
-          const details = err.metadata?.get('grpc-status-details-bin')[0];
-          if (details instanceof Buffer) {
-            const st = decodeRpcStatus(details);
-            if (st.ok) retryAfterMs = st.value.retryDelayMs;
-          }
-          // retryAfterMs is defined exactly when the server sent a RetryInfo (0 if it named no delay).
-          const retryable = RETRYABLE.has(err.code) || (err.code === grpc.status.RESOURCE_EXHAUSTED && retryAfterMs !== undefined);
-          resolve({ ok: false, retryable, message: `${grpc.status[err.code]}: ${err.details}`, retryAfterMs });
+          const { retryable, retryDelayMs } = grpcRetry(err.code, err.metadata?.get('grpc-status-details-bin')[0]);
+          resolve({ ok: false, retryable, message: `${grpc.status[err.code]}: ${err.details}`, retryAfterMs: retryDelayMs });
         });
     });
 

@@ -57,8 +57,12 @@ export function enrichTraces(ix: K8sIndexes, data: Traces, counters?: EnrichCoun
   if (services) counters.peer.add(services, { ...l, result: 'service' });
   if (nodes) counters.peer.add(nodes, { ...l, result: 'node' });
   if (external) counters.peer.add(external, { ...l, result: 'external' });
-  if (localPod) counters.local.add(localPod, { ...l, result: 'pod' });
-  if (localUnknown) counters.local.add(localUnknown, { ...l, result: 'unknown_pod' });
+  countLocal(counters, localPod, localUnknown);
+}
+
+function countLocal(counters: EnrichCounters, pods: number, unknown: number): void {
+  if (pods) counters.local.add(pods, { ...counters.labels, result: 'pod' });
+  if (unknown) counters.local.add(unknown, { ...counters.labels, result: 'unknown_pod' });
 }
 
 function enrichLocal(ix: K8sIndexes, attrs: KeyValue[]): 'pod' | 'unknown_pod' | undefined {
@@ -78,9 +82,7 @@ export function enrichMetrics(ix: K8sIndexes, data: Metrics, counters?: EnrichCo
     const local = enrichLocal(ix, res.attributes);
     if (local === 'pod') localPod++; else if (local === 'unknown_pod') localUnknown++;
   }
-  if (!counters) return;
-  if (localPod) counters.local.add(localPod, { ...counters.labels, result: 'pod' });
-  if (localUnknown) counters.local.add(localUnknown, { ...counters.labels, result: 'unknown_pod' });
+  if (counters) countLocal(counters, localPod, localUnknown);
 }
 
 export const k8sAttributesProcessorFactory: ProcessorFactory<K8sAttributesConfig> = {
