@@ -8,7 +8,7 @@ BPF_OBJ   := $(patsubst bpf/%.bpf.c,build/bpf/%.bpf.o,$(BPF_SRC))
 TEST_BPF_OBJ := $(patsubst test/fixtures/bpf/%.bpf.c,build/test-bpf/%.bpf.o,$(wildcard test/fixtures/bpf/*.bpf.c))
 NATIVE_SRC := $(wildcard agent/native/*.cc agent/native/*.h) binding.gyp
 NATIVE    := build/Release/sockeye_native.node
-TS_SRC    := $(shell find agent otel-collector test bench -name '*.ts' 2>/dev/null) tsconfig.json
+TS_SRC    := $(shell find agent otel-collector common cli test bench -name '*.ts' 2>/dev/null) tsconfig.json
 # npm's own node-gyp (npm 11 does not run install scripts, so we call it directly). `configure build`,
 # not `rebuild`: rebuild starts with `clean`, which deletes all of build/ (the BPF objects too).
 NODE_GYP  ?= $(shell node -e "const p=require('path');console.log(p.join(p.dirname(process.execPath),'..','lib','node_modules','npm','node_modules','node-gyp','bin','node-gyp.js'))")

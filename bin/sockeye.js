@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const entry = join(root, 'dist', 'agent', 'cli', 'main.js');
+const entry = join(root, 'dist', 'cli', 'main.js');
 if (!existsSync(entry)) {
   console.error(`sockeye: ${entry} is missing; run \`npm run setup\` (installs toolchain, builds BPF, addon and TypeScript) first.`);
   process.exit(2);

@@ -4,6 +4,10 @@
 // silently fall back to defaults).
 import { readFileSync, statSync, statfsSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import { ConfigError } from '../../common/config/config-error.js';
+
+// Errors name the source of the bad value: 'config' (the file), 'env' or 'flags'.
+export { ConfigError };
 
 export type ExportProtocol = 'grpc' | 'http/protobuf';
 export type LiveViewMode = 'auto' | 'on' | 'off';
@@ -54,12 +58,6 @@ export interface AgentConfig {
   liveViewRefreshMs: number;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly key: string, reason: string, source = 'config') {
-    super(`${source}: '${key}': ${reason}`);
-    this.name = 'ConfigError';
-  }
-}
 
 type Kind = 'string' | 'bool' | 'int' | 'ints' | 'cgroups' | 'protocol' | 'liveview' | 'hostport' | 'url' | 'abspath';
 interface Field { key: string; path: string[]; kind: Kind; min?: number; help: string; def: string }
@@ -267,7 +265,7 @@ export function loadAgentConfig(opts: LoadOptions = {}): AgentConfig {
     assign(cfg, f, coerce(f, v, 'flags'));
   }
   if (cfg.export.spanBatchSize > cfg.export.spanQueueSize) {
-    throw new ConfigError('export.span_batch_size', `must not exceed export.span_queue_size (${cfg.export.spanQueueSize})`);
+    throw new ConfigError('export.span_batch_size', `must not exceed export.span_queue_size (${cfg.export.spanQueueSize})`, 'config');
   }
   return cfg;
 }

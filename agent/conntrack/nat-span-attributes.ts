@@ -4,9 +4,7 @@
 // backend pod's identity. Connections without NAT (Cilium socket-LB, direct pod IPs) get nothing.
 import type { SocketTuple } from '../capture/capture-events.js';
 import type { NatTarget, TupleQuery } from './nat-table.js';
-
-export const NAT_PEER_ADDRESS = 'sockeye.nat.peer.address';
-export const NAT_PEER_PORT = 'sockeye.nat.peer.port';
+import { NAT_PEER_ADDRESS, NAT_PEER_PORT } from '../../common/semconv/sockeye-attributes.js';
 
 /** The NAT target; null: conntrack reported the connection untranslated; undefined: not known (yet). */
 export interface NatLookup { lookup(q: TupleQuery): NatTarget | null | undefined }

@@ -18,7 +18,7 @@ import { createOtlpGrpcExporterTransport } from '@opentelemetry/otlp-grpc-export
 import { TraceExporterMetricsHelper, type ISerializer, type IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
 import { FastTraceSerializer } from './otlp-span-encoder.js';
 import { RetryingGrpcTransport } from './otlp-grpc-retry.js';
-import type { SelfTelemetry } from '../telemetry/self-telemetry.js';
+import type { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 
 export type OtlpProtocol = 'grpc' | 'http/protobuf';
 
@@ -43,10 +43,10 @@ export type SpanEncoding = 'fast' | 'sdk';
 class FastSpanExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {}
 
 /** Where export outcomes the BatchSpanProcessor cannot see are counted (retries, partial success). */
-export interface ExportTelemetry { telemetry?: SelfTelemetry }
+export interface ExportTelemetry { telemetry?: TelemetryRegistry }
 
 /** A serializer that counts spans the endpoint rejected in a partial_success (the SDK only logs them). */
-function countingSerializer(inner: ISerializer<ReadableSpan[], IExportTraceServiceResponse>, telemetry?: SelfTelemetry): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
+function countingSerializer(inner: ISerializer<ReadableSpan[], IExportTraceServiceResponse>, telemetry?: TelemetryRegistry): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
   if (!telemetry) return inner;
   return {
     serializeRequest: (spans) => inner.serializeRequest(spans),

@@ -5,9 +5,8 @@
 // RESOURCE_EXHAUSTED only when the server sent RetryInfo — with exponential backoff and jitter,
 // within the export timeout. (The SDK's own retrying transport is not exported for reuse.)
 import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
-// The retry rule itself is the collector's (one definition of OTLP's gRPC retry semantics); the
-// codec module adds about 1 MB and 35 ms to the agent's start.
-import { grpcRetry } from '../../otel-collector/pdata/codec.js';
+// The retry rule itself is common/'s, shared with the collector's otlp_grpc exporter.
+import { grpcRetry } from '../../common/otlp/grpc-retry.js';
 
 export interface RetryPolicy {
   /** Attempts after the first. */

@@ -10,7 +10,7 @@ import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import { ProtobufTraceSerializer, type IExportTraceServiceResponse, type ISerializer } from '@opentelemetry/otlp-transformer';
-import { ProtobufWriter } from './protobuf-writer.js';
+import { ProtobufWriter } from '../../common/otlp/protobuf-writer.js';
 
 const resourceCache = new WeakMap<Resource, Uint8Array>();
 

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { Attributes } from '@opentelemetry/api';
 import type { ProcessInfo } from '../capture/capture-events.js';
-import { SCHEMA_URL } from './semconv.js';
+import { SCHEMA_URL } from '../../common/semconv/semconv.js';
 
 export interface ProcessIdentity {
   pid: number;

@@ -19,11 +19,13 @@ import {
   AggregationTemporality, DataPointType, InstrumentType,
   type HistogramMetricData, type PushMetricExporter, type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+
+type HistogramPoint = HistogramMetricData['dataPoints'][number];
 import { ExportResultCode, hrTime } from '@opentelemetry/core';
-import type { SelfTelemetry } from '../telemetry/self-telemetry.js';
-import { escapeLabel } from '../telemetry/self-telemetry.js';
+import type { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
+import { PrometheusText, labelPairs } from '../../common/telemetry/prometheus-text.js';
 import type { MetricRecord } from './span-builder.js';
-import { DURATION_BUCKETS_S, METRIC, SCHEMA_URL, SCOPE_NAME, SCOPE_VERSION, type MetricName } from './semconv.js';
+import { DURATION_BUCKETS_S, METRIC, SCHEMA_URL, SCOPE_NAME, SCOPE_VERSION, type MetricName } from '../../common/semconv/semconv.js';
 
 export const OVERFLOW_SERVICE = 'sockeye.overflow';
 
@@ -116,7 +118,7 @@ function attributeHash(a: Attributes): number {
 const sameValue = (x: unknown, y: unknown) => x === y || (typeof x === 'object' && x !== null && String(x) === String(y));
 
 export interface RedMetricsOptions {
-  telemetry: SelfTelemetry;
+  telemetry: TelemetryRegistry;
   exporter?: PushMetricExporter;
   exportIntervalMs?: number;
   maxServices?: number;
@@ -301,7 +303,7 @@ const promLabel = (k: string) => k.replace(/[^a-zA-Z0-9_]/g, '_');
 /** OTel histograms → Prometheus text (cumulative buckets, +Inf, _sum, _count; service, and the pod
  *  when known, as labels — so two pods of one service are two series, not a duplicate). */
 export function renderHistograms(all: ResourceMetrics[]): string {
-  const byName = new Map<string, { help: string; lines: string[] }>();
+  const byName = new Map<string, { help: string; series: Array<{ labels: string; dp: HistogramPoint }> }>();
   for (const rm of all) {
     const service = String(rm.resource.attributes['service.name'] ?? 'unknown');
     const pod = rm.resource.attributes['k8s.pod.uid'];
@@ -310,25 +312,22 @@ export function renderHistograms(all: ResourceMetrics[]): string {
         if (m.dataPointType !== DataPointType.HISTOGRAM) continue;
         const name = promName(m.descriptor.name, m.descriptor.unit);
         let fam = byName.get(name);
-        if (!fam) byName.set(name, (fam = { help: m.descriptor.description, lines: [] }));
+        if (!fam) byName.set(name, (fam = { help: m.descriptor.description, series: [] }));
         for (const dp of m.dataPoints) {
-          const base = [`service_name="${escapeLabel(service)}"`];
-          if (pod !== undefined) base.push(`k8s_pod_uid="${escapeLabel(String(pod))}"`);
-          for (const [k, v] of Object.entries(dp.attributes)) base.push(`${promLabel(k)}="${escapeLabel(String(v))}"`);
-          const { boundaries, counts } = dp.value.buckets;
-          let cum = 0;
-          for (let i = 0; i < counts.length; i++) {
-            cum += counts[i]!;
-            const le = i < boundaries.length ? String(boundaries[i]) : '+Inf';
-            fam.lines.push(`${name}_bucket{${[...base, `le="${le}"`].join(',')}} ${cum}`);
-          }
-          fam.lines.push(`${name}_sum{${base.join(',')}} ${dp.value.sum ?? 0}`);
-          fam.lines.push(`${name}_count{${base.join(',')}} ${dp.value.count}`);
+          const labels: Record<string, string> = { service_name: service };
+          if (pod !== undefined) labels.k8s_pod_uid = String(pod);
+          for (const [k, v] of Object.entries(dp.attributes)) labels[promLabel(k)] = String(v);
+          fam.series.push({ labels: labelPairs(labels), dp: dp as HistogramPoint });
         }
       }
     }
   }
-  const out: string[] = [];
-  for (const [name, f] of byName) out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} histogram`, ...f.lines);
-  return out.length ? out.join('\n') + '\n' : '';
+  const w = new PrometheusText();
+  for (const [name, f] of byName) {
+    w.family(name, f.help, 'histogram');
+    for (const { labels, dp } of f.series) {
+      w.histogram(name, labels, dp.value.buckets.boundaries, dp.value.buckets.counts, dp.value.sum ?? 0, dp.value.count);
+    }
+  }
+  return w.text();
 }

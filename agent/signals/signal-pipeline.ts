@@ -3,7 +3,7 @@
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Transaction } from '../protocols/transaction.js';
-import type { SelfTelemetry } from '../telemetry/self-telemetry.js';
+import type { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { createBootClock, type BootClock } from './boot-clock.js';
 import { LiveStats } from './live-stats.js';
 import { PeerLinker } from './peer-linker.js';
@@ -18,7 +18,7 @@ import type { NatLookup } from '../conntrack/nat-span-attributes.js';
 import { NatLateLookup } from './nat-late-lookup.js';
 
 export interface SignalPipelineOptions {
-  telemetry: SelfTelemetry;
+  telemetry: TelemetryRegistry;
   clock?: BootClock;
   /** Absent: spans are built (live view, linking) but not exported. */
   spanExporter?: SpanExporter;
@@ -56,7 +56,7 @@ export class SignalPipeline {
   private readonly builder: SpanBuilder;
   private readonly linker: PeerLinker;
   private readonly export?: SpanExport;
-  private readonly t: SelfTelemetry;
+  private readonly t: TelemetryRegistry;
   private readonly own?: OwnSockets;
   private readonly natLate?: NatLateLookup<TxSpan>;
 

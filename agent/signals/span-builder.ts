@@ -6,7 +6,7 @@ import type { BootClock } from './boot-clock.js';
 import type { ProcessIdentity } from './process-resource.js';
 import { redactQuery, buildFullUrl } from './redaction.js';
 import type { RouteRegistry } from './route-template.js';
-import { GRPC_SERVER_ERROR_CODES, HTTP_METHODS, METRIC, grpcCodeName, type MetricName } from './semconv.js';
+import { GRPC_SERVER_ERROR_CODES, HTTP_METHODS, METRIC, grpcCodeName, type MetricName } from '../../common/semconv/semconv.js';
 import { SpanKind, TxSpan } from './tx-span.js';
 import { parseTraceparent, type CarriedContext } from './trace-context.js';
 import { addNatPeer, type NatLookup } from '../conntrack/nat-span-attributes.js';

@@ -4,12 +4,12 @@
 // every lost span is counted.
 import { createNoopMeter, type Attributes, type Counter, type Meter, type MeterProvider } from '@opentelemetry/api';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace';
-import type { SelfTelemetry } from '../telemetry/self-telemetry.js';
+import type { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import type { TxSpan } from './tx-span.js';
 
 export interface SpanExportOptions {
   exporter: SpanExporter;
-  telemetry: SelfTelemetry;
+  telemetry: TelemetryRegistry;
   maxQueueSize?: number;
   maxExportBatchSize?: number;
   scheduledDelayMillis?: number;
@@ -19,7 +19,7 @@ export interface SpanExportOptions {
 const EXPORTED = 'sockeye_spans_exported_total';
 const DROPPED = 'sockeye_spans_dropped_total';
 
-function outcomeMeterProvider(telemetry: SelfTelemetry): MeterProvider {
+function outcomeMeterProvider(telemetry: TelemetryRegistry): MeterProvider {
   const noop = createNoopMeter();
   const counter: Counter = {
     add(count: number, attrs?: Attributes) {

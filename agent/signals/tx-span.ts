@@ -5,7 +5,7 @@ import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, typ
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
-import { SCHEMA_URL, SCOPE_NAME, SCOPE_VERSION } from './semconv.js';
+import { SCHEMA_URL, SCOPE_NAME, SCOPE_VERSION } from '../../common/semconv/semconv.js';
 
 export const SCOPE: InstrumentationScope = { name: SCOPE_NAME, version: SCOPE_VERSION, schemaUrl: SCHEMA_URL };
 const NO_LINKS: Link[] = [];

@@ -12,14 +12,14 @@ import type { Transaction } from '../../agent/protocols/transaction.js';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
 import { createMetricExporter, createSpanExporter } from '../../agent/signals/otlp-exporters.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { ExportResultCode } from '@opentelemetry/core';
 import { encodeSpans } from '../../agent/signals/otlp-span-encoder.js';
 
 /** Waits while more than `limit` spans are queued or in flight (a load generator also waits for its responses). */
-async function backpressure(t: SelfTelemetry, limit: number): Promise<void> {
+async function backpressure(t: TelemetryRegistry, limit: number): Promise<void> {
   const inFlight = () => t.get('sockeye_spans_total') - t.get('sockeye_spans_exported_total')
     - t.get('sockeye_spans_dropped_total', { reason: 'queue_full' }) - t.get('sockeye_spans_dropped_total', { reason: 'export_failed' });
   while (inFlight() > limit) await new Promise((r) => setTimeout(r, 1));
@@ -96,7 +96,7 @@ class EncodeOnlyExporter implements SpanExporter {
 
 /** Fresh process: the full path with events made on the fly; reports RSS at rest and peak. */
 async function rssRun(n: number, port: number): Promise<void> {
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const target = { protocol: 'grpc' as const, endpoint: `http://127.0.0.1:${port}` };
   const p = new SignalPipeline({ telemetry, clock: fromEpoch(1_700_000_000, 0), linkWaitMs: 0, spanExporter: createSpanExporter(target),
     metricExporter: createMetricExporter(target), metricExportIntervalMs: 1000, spanQueueSize: 16_384, spanBatchSize: 2048, spanDelayMs: 200 });
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     const txs: Transaction[] = [];
     const e = new ProtocolEngine({}, (tx) => txs.push(tx));
     for (const b of makeEvents(n)) e.push(b);
-    const p = new SignalPipeline({ telemetry: new SelfTelemetry(), clock, linkWaitMs: 0 });
+    const p = new SignalPipeline({ telemetry: new TelemetryRegistry(), clock, linkWaitMs: 0 });
     for (let i = 0; i < 20_000; i++) p.onTransaction(txs[i]!);
     const cpu = cpuSeconds(() => { for (const tx of txs) p.onTransaction(tx); });
     signalsRate = row('2 signals (transaction → span + RED metrics)', n, cpu);
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
   for (const [label, serialize] of [['SDK ProtobufTraceSerializer', (sp: ReadableSpan[]) => ProtobufTraceSerializer.serializeRequest(sp)!],
     ['sockeye wire encoder', encodeSpans]] as const) {
     const exp = new EncodeOnlyExporter(serialize);
-    const telemetry = new SelfTelemetry();
+    const telemetry = new TelemetryRegistry();
     const p = new SignalPipeline({ telemetry, clock, linkWaitMs: 0, spanExporter: exp, spanQueueSize: 65_536, spanBatchSize: 2048, spanDelayMs: 5 });
     const e = new ProtocolEngine({}, (tx) => p.onTransaction(tx));
     for (const b of warm) e.push(b);
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   const child = fork(new URL(import.meta.url).pathname, ['--sink'], { stdio: 'inherit' });
   const { port } = await new Promise<{ port: number }>((r) => child.once('message', (m) => r(m as { port: number })));
   try {
-    const telemetry = new SelfTelemetry();
+    const telemetry = new TelemetryRegistry();
     const target = { protocol: 'grpc' as const, endpoint: `http://127.0.0.1:${port}` };
     const p = new SignalPipeline({ telemetry, clock, linkWaitMs: 0, spanExporter: createSpanExporter(target), metricExporter: createMetricExporter(target),
       metricExportIntervalMs: 1000, spanQueueSize: 65_536, spanBatchSize: 2048, spanDelayMs: 5 });

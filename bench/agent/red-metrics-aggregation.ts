@@ -7,8 +7,8 @@
 import type { Attributes, Histogram } from '@opentelemetry/api';
 import { AggregationTemporality, AggregationType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { RedMetrics } from '../../agent/signals/red-metrics.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
-import { DURATION_BUCKETS_S, METRIC } from '../../agent/signals/semconv.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
+import { DURATION_BUCKETS_S, METRIC } from '../../common/semconv/semconv.js';
 
 class PullReader extends MetricReader {
   constructor() { super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE }); }
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: DURATION_BUCKETS_S, recordMinMax: true } } }] });
     sdk.set(svc, provider.getMeter('bench').createHistogram(METRIC.httpServer, { unit: 's' }));
   }
-  const ours = new RedMetrics({ telemetry: new SelfTelemetry() });
+  const ours = new RedMetrics({ telemetry: new TelemetryRegistry() });
   const runSdk = (count: number) => { for (let i = 0; i < count; i++) sdk.get(service(i))!.record(seconds(i), attrs(i)); };
   const runOurs = (count: number) => { for (let i = 0; i < count; i++) ours.record(service(i), { name: METRIC.httpServer, seconds: seconds(i), attributes: attrs(i) }); };
   const runAlloc = (count: number) => { let x = 0; for (let i = 0; i < count; i++) x += Object.keys(attrs(i)).length + seconds(i) + service(i).length; return x; };

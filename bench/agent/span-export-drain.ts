@@ -9,7 +9,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SpanExport, type SpanExportOptions } from '../../agent/signals/span-export.js';
 import { createSpanExporter } from '../../agent/signals/otlp-exporters.js';
 import { TxSpan } from '../../agent/signals/tx-span.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 
 type Setting = { label: string; opts: Omit<SpanExportOptions, 'exporter' | 'telemetry'> };
 const SETTINGS: Setting[] = [
@@ -33,7 +33,7 @@ function makeSpan(): TxSpan {
 }
 
 async function run(port: number, rate: number, seconds: number, s: Setting): Promise<void> {
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const exp = new SpanExport({ exporter: createSpanExporter({ protocol: 'grpc', endpoint: `http://127.0.0.1:${port}` }), telemetry, ...s.opts });
   const total = rate * seconds;
   const tickMs = 10;

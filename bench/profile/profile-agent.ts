@@ -5,7 +5,7 @@
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { main } from '../../agent/cli/main.js';
+import { main } from '../../cli/main.js';
 
 const [out, secondsArg, sep, ...agentArgs] = process.argv.slice(2);
 if (!out || !secondsArg || sep !== '--') {

@@ -1,5 +1,5 @@
 // Component ids are `type[/name]`: the type picks the factory, the name tells instances apart.
-import { ConfigError } from './config-schema.js';
+import { ConfigError } from '../../common/config/config-schema.js';
 
 export interface ComponentId { type: string; name: string; toString(): string }
 

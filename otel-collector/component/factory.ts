@@ -1,7 +1,7 @@
 // Factories: one per component type, the only thing the service needs to know about a component.
 // A factory owns its config schema (defaults + validation) and builds instances wired to the next
 // consumer. Kinds mirror the OpenTelemetry Collector: receiver, processor, exporter, connector, extension.
-import type { ObjectSchema } from './config-schema.js';
+import type { ObjectSchema } from '../../common/config/config-schema.js';
 import type { ComponentId } from './component-id.js';
 import type { AnyConsumer, Signal } from './consumer.js';
 import type { SelfTelemetry } from './self-telemetry.js';

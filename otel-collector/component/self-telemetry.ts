@@ -1,8 +1,8 @@
 // The collector's own counters: everything accepted, refused, dropped or unparsable is counted here,
 // so no loss is silent. Rendered in Prometheus text format on service.telemetry.metrics.address and
-// readable in-process (tests, benchmarks).
-
-type Labels = Record<string, string>;
+// readable in-process (tests, benchmarks). The storage and the text are common/'s telemetry registry;
+// this adds the collector's naming (sockeye_collector_ prefix, _total on counters).
+import { TelemetryRegistry, type Labels } from '../../common/telemetry/telemetry-registry.js';
 
 export interface Counter {
   add(n: number, labels?: Labels): void;
@@ -14,72 +14,41 @@ export interface Counter {
 
 export interface BoundCounter { add(n: number): void }
 
-function labelKey(labels: Labels | undefined): string {
-  if (!labels) return '';
-  return Object.keys(labels).sort().map((k) => `${k}="${escapeLabel(labels[k]!)}"`).join(',');
-}
-export function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-class CounterImpl implements Counter {
-  readonly series = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
-  add(n: number, labels?: Labels): void {
-    const k = labelKey(labels);
-    this.series.set(k, (this.series.get(k) ?? 0) + n);
-  }
-  value(labels?: Labels): number {
-    return this.series.get(labelKey(labels)) ?? 0;
-  }
-  bind(labels?: Labels): BoundCounter {
-    const k = labelKey(labels);
-    if (!this.series.has(k)) this.series.set(k, 0);
-    const series = this.series;
-    return { add: (n: number) => { series.set(k, series.get(k)! + n); } };
-  }
+/** Labels in key order, so one label set renders one way whatever order a caller wrote it in. */
+function sorted(labels: Labels | undefined): Labels {
+  const out: Labels = {};
+  if (labels) for (const k of Object.keys(labels).sort()) out[k] = labels[k]!;
+  return out;
 }
 
 export class SelfTelemetry {
-  private readonly counters = new Map<string, CounterImpl>();
-  private readonly gauges = new Map<string, { help: string; series: Map<string, () => number> }>();
+  readonly registry = new TelemetryRegistry();
 
   /** Gets or creates the counter `name` (prefixed sockeye_collector_, suffixed _total in output). */
   counter(name: string, help: string): Counter {
-    let c = this.counters.get(name);
-    if (!c) this.counters.set(name, (c = new CounterImpl(name, help)));
-    return c;
+    const full = `sockeye_collector_${name}_total`;
+    const r = this.registry;
+    return {
+      add: (n, labels) => r.add(full, help, n, sorted(labels)),
+      bind: (labels) => {
+        const s = r.counter(full, help, sorted(labels));
+        return { add: (n: number) => { s.value += n; } };
+      },
+      value: (labels) => r.get(full, labels ?? {}),
+    };
   }
 
   /** A gauge read at render time (queue sizes, memory). */
   gauge(name: string, help: string, read: () => number, labels?: Labels): void {
-    let g = this.gauges.get(name);
-    if (!g) this.gauges.set(name, (g = { help, series: new Map() }));
-    g.series.set(labelKey(labels), read);
+    this.registry.gauge(`sockeye_collector_${name}`, help, read, sorted(labels));
   }
 
   /** Sum of a counter over all label sets matching `filter`. */
   total(name: string, filter: Labels = {}): number {
-    const c = this.counters.get(name);
-    if (!c) return 0;
-    const want = Object.entries(filter).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-    let sum = 0;
-    for (const [k, v] of c.series) if (want.every((w) => k.split(',').includes(w))) sum += v;
-    return sum;
+    return this.registry.sum(`sockeye_collector_${name}_total`, filter);
   }
 
   renderPrometheus(): string {
-    const lines: string[] = [];
-    for (const c of [...this.counters.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = `sockeye_collector_${c.name}_total`;
-      lines.push(`# HELP ${full} ${c.help}`, `# TYPE ${full} counter`);
-      for (const [k, v] of c.series) lines.push(`${full}${k ? `{${k}}` : ''} ${v}`);
-    }
-    for (const [name, g] of this.gauges) {
-      const full = `sockeye_collector_${name}`;
-      lines.push(`# HELP ${full} ${g.help}`, `# TYPE ${full} gauge`);
-      for (const [k, read] of g.series) lines.push(`${full}${k ? `{${k}}` : ''} ${read()}`);
-    }
-    return lines.join('\n') + '\n';
+    return this.registry.render();
   }
 }

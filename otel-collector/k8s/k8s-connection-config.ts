@@ -1,6 +1,6 @@
 // Config fields shared by every processor that reads the Kubernetes cache (k8s_attributes, nat):
 // how to reach the API server and what to watch. Processors with equal settings share one cache.
-import { bool, duration, int, object, oneOf, optional, str, type Infer } from '../component/config-schema.js';
+import { bool, duration, int, object, oneOf, optional, str, type Infer } from '../../common/config/config-schema.js';
 import type { K8sCacheOptions, ResourceKind } from './k8s-cache.js';
 import type { Logger } from '../component/logger.js';
 

@@ -5,7 +5,12 @@ import { int64ToNumber } from './int64.js';
 import { fastEncodeTraceRequest } from './fast-trace-encoder.js';
 import type { Traces, Metrics, Logs, ExportPartialSuccess } from './types.js';
 
-export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: string };
+import type { DecodeResult } from '../../common/otlp/rpc-status.js';
+
+export type { DecodeResult, RpcStatus } from '../../common/otlp/rpc-status.js';
+// google.rpc.Status is read by common/ (the agent reads it too); the retry rule lives beside it.
+export { decodeRpcStatus } from '../../common/otlp/rpc-status.js';
+export { grpcRetry } from '../../common/otlp/grpc-retry.js';
 
 function decodeWith<T>(type: typeof otlpTypes.traceRequest, bytes: Uint8Array): DecodeResult<T> {
   try {
@@ -84,46 +89,6 @@ export function encodeRpcStatus(code: number, message: string, retryDelayMs?: nu
     details.push({ typeUrl: 'type.googleapis.com/google.rpc.RetryInfo', value });
   }
   return otlpTypes.rpcStatus.encode({ code, message, details }).finish();
-}
-
-/** retryDelayMs is set when a google.rpc.RetryInfo detail is present (0 when it names no delay). */
-export interface RpcStatus { code: number; message: string; retryDelayMs?: number }
-export function decodeRpcStatus(bytes: Uint8Array): DecodeResult<RpcStatus> {
-  try {
-    const s = otlpTypes.rpcStatus.decode(bytes) as unknown as {
-      code: number; message: string; details: { typeUrl: string; value: Uint8Array }[];
-    };
-    const out: RpcStatus = { code: s.code, message: s.message };
-    for (const d of s.details) {
-      if (d.typeUrl.endsWith('google.rpc.RetryInfo')) {
-        const ri = otlpTypes.retryInfo.decode(d.value) as unknown as { retryDelay?: { seconds: never; nanos: number } };
-        // A RetryInfo without retry_delay still means "retry" (RESOURCE_EXHAUSTED is retried only with
-        // one): 0 = no delay asked for, so the exporter's own backoff applies.
-        out.retryDelayMs = ri.retryDelay ? int64ToNumber(ri.retryDelay.seconds) * 1000 + Math.round(ri.retryDelay.nanos / 1e6) : 0;
-      }
-    }
-    return { ok: true, value: out };
-  } catch (e) {
-    return { ok: false, error: `malformed google.rpc.Status: ${(e as Error).message}` };
-  }
-}
-
-/**
- * OTLP's rule for a failed gRPC export, shared by the collector's otlp_grpc exporter and the agent's
- * span exporter: UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, CANCELLED and DATA_LOSS are
- * retried; RESOURCE_EXHAUSTED only when the server sent RetryInfo (whose delay comes back, 0 when
- * it named none). `detailsBin`: the error's grpc-status-details-bin metadata value, if any.
- */
-const RETRYABLE_GRPC_CODES = new Set([1, 4, 10, 11, 14, 15]);
-const RESOURCE_EXHAUSTED = 8;
-export function grpcRetry(code: number, detailsBin: unknown): { retryable: boolean; retryDelayMs?: number } {
-  let retryDelayMs: number | undefined;
-  if (detailsBin instanceof Uint8Array) {
-    const st = decodeRpcStatus(detailsBin);
-    if (st.ok) retryDelayMs = st.value.retryDelayMs;
-  }
-  const retryable = RETRYABLE_GRPC_CODES.has(code) || (code === RESOURCE_EXHAUSTED && retryDelayMs !== undefined);
-  return retryDelayMs === undefined ? { retryable } : { retryable, retryDelayMs };
 }
 
 /** Counts for self-telemetry and partial success. */

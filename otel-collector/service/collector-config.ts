@@ -3,7 +3,7 @@
 // the signals they support and the connectors' signal pairs. Fails fast with the full key path.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { ConfigError, object, list, str, oneOf, optional, endpoint } from '../component/config-schema.js';
+import { ConfigError, object, list, str, oneOf, optional, endpoint } from '../../common/config/config-schema.js';
 import { parseComponentId, type ComponentId } from '../component/component-id.js';
 import { SIGNALS, type Signal } from '../component/consumer.js';
 import type { Kind, AnyFactory } from '../component/factory.js';

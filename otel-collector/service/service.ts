@@ -2,7 +2,7 @@
 // (receivers fan out to pipelines, processors chain, exporters and connectors fan in), starts them
 // back to front and stops them front to back so no stage receives data after its successor stopped.
 import http from 'node:http';
-import { ConfigError } from '../component/config-schema.js';
+import { ConfigError } from '../../common/config/config-schema.js';
 import { type AnyConsumer, type Signal } from '../component/consumer.js';
 import type { Component, Host, CreateSettings, ProcessorFactory, ExporterFactory, ReceiverFactory, ConnectorFactory, ExtensionFactory } from '../component/factory.js';
 import { SelfTelemetry } from '../component/self-telemetry.js';

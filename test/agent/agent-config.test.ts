@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { ConfigError, FIELDS, loadAgentConfig } from '../../agent/config/agent-config.js';
-import { FLAGS, exportTargetText, parseAgentArgs } from '../../agent/cli/agent-command.js';
+import { FLAGS, exportTargetText, parseAgentArgs } from '../../cli/agent-command.js';
 
 const dir = mkdtempSync('/tmp/sockeye-agent-config-');
 const file = (name: string, text: string) => { writeFileSync(`${dir}/${name}`, text); return `${dir}/${name}`; };

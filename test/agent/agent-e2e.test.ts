@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { OtlpTestReceiver, type FlatSpan } from '../signals/helpers/otlp-test-receiver.js';
 import { AgentChild, freePort, kernelAgentUnavailable } from './helpers/agent-child.js';
-import { DURATION_BUCKETS_S } from '../../agent/signals/semconv.js';
+import { DURATION_BUCKETS_S } from '../../common/semconv/semconv.js';
 
 const run = promisify(execFile);
 const skip = kernelAgentUnavailable();

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { ConfigError, loadAgentConfig } from '../../agent/config/agent-config.js';
-import { startAgent, type CaptureLike } from '../../agent/cli/agent-command.js';
+import { startAgent, type CaptureLike } from '../../cli/agent-command.js';
 
 const dir = mkdtempSync('/tmp/sockeye-cgroup-config-');
 const file = (name: string, text: string) => { writeFileSync(`${dir}/${name}`, text); return `${dir}/${name}`; };

@@ -3,13 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { TelemetryServer } from '../../agent/telemetry/telemetry-server.js';
-import { renderLiveView } from '../../agent/cli/live-view.js';
+import { renderLiveView } from '../../cli/live-view.js';
 import { httpTx } from '../signals/helpers/make-transaction.js';
 
 test('/metrics shows RED histograms with semconv buckets and self-telemetry; /readyz follows readiness', async () => {
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const p = new SignalPipeline({ telemetry, clock: fromEpoch(1_700_000_000, 0), linkWaitMs: 0 });
   let ready = false;
   const server = await TelemetryServer.start({ listen: '127.0.0.1:0', metrics: async () => (await p.metrics.renderPrometheus()) + telemetry.render(),

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../otel-collector/service/collector-config.js';
 import { Service } from '../../otel-collector/service/service.js';
-import { ConfigError, object } from '../../otel-collector/component/config-schema.js';
+import { ConfigError, object } from '../../common/config/config-schema.js';
 import { builtinFactories } from '../../otel-collector/components.js';
 import { createDefaultConfig, type ConnectorFactory, type AnyFactory } from '../../otel-collector/component/factory.js';
 import { consumeFn } from '../../otel-collector/component/consumer.js';

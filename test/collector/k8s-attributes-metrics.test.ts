@@ -11,8 +11,8 @@ import type { Service } from '../../otel-collector/service/service.js';
 import type { Metrics } from '../../otel-collector/pdata/types.js';
 import { RedMetrics } from '../../agent/signals/red-metrics.js';
 import { createMetricExporter } from '../../agent/signals/otlp-exporters.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
-import { METRIC } from '../../agent/signals/semconv.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
+import { METRIC } from '../../common/semconv/semconv.js';
 
 let api: K8sApiTestServer;
 let svc: Service;
@@ -25,7 +25,7 @@ after(async () => { await svc?.shutdown(); await api?.stop(); });
 
 test('RED metric resources with k8s.pod.uid get namespace, pod, node and owner; without a pod uid they pass unchanged', async () => {
   const endpoint = `http://127.0.0.1:${receiverPorts(svc).grpc}`;
-  const red = new RedMetrics({ telemetry: new SelfTelemetry(), exporter: createMetricExporter({ protocol: 'grpc', endpoint, timeoutMs: 3000 }), exportIntervalMs: 60_000 });
+  const red = new RedMetrics({ telemetry: new TelemetryRegistry(), exporter: createMetricExporter({ protocol: 'grpc', endpoint, timeoutMs: 3000 }), exportIntervalMs: 60_000 });
   const rec = { name: METRIC.httpServer, seconds: 0.02, attributes: { 'http.request.method': 'GET', 'http.route': '/cart', 'http.response.status_code': 200 } };
   red.record('checkout', rec, 'uid-checkout-7d9f6-abcde');
   red.record('checkout', rec);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startCollector, receiverPorts, captured, waitFor } from './helpers/collector-harness.js';
 import type { Service } from '../../otel-collector/service/service.js';
-import { object } from '../../otel-collector/component/config-schema.js';
+import { object } from '../../common/config/config-schema.js';
 import { consumeFn } from '../../otel-collector/component/consumer.js';
 import type { ProcessorFactory, AnyFactory } from '../../otel-collector/component/factory.js';
 import { countSpans, encodeTraceRequest, type Traces } from '../../otel-collector/pdata/index.js';

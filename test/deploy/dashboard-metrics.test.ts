@@ -14,7 +14,7 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { createMetricExporter, createSpanExporter } from '../../agent/signals/otlp-exporters.js';
 import { startCollector, receiverPorts, sdkClientServerSpans, waitFor } from '../collector/helpers/collector-harness.js';
 import type { PrometheusExporter } from '../../otel-collector/exporters/prometheus/prometheus-exporter.js';
@@ -73,7 +73,7 @@ service:
 
   // The agent's pipeline exporting to the collector: RED metrics through the OTLP → Prometheus
   // translation, and the export-outcome counters.
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const p = new SignalPipeline({ telemetry, clock: fromEpoch(1_700_000_000, 0), linkWaitMs: 0, spanDelayMs: 50, maxServices: 1,
     spanExporter: createSpanExporter({ protocol: 'grpc', endpoint }), metricExporter: createMetricExporter({ protocol: 'grpc', endpoint }) });
   cleanups.push(() => p.shutdown());
@@ -93,7 +93,7 @@ service:
 
   // Export to a port nobody listens on: the drop counters.
   const dead = `http://127.0.0.1:${await closedPort()}`;
-  const t2 = new SelfTelemetry();
+  const t2 = new TelemetryRegistry();
   const p2 = new SignalPipeline({ telemetry: t2, clock: fromEpoch(1_700_000_000, 0), linkWaitMs: 0, exportTimeoutMs: 300,
     spanExporter: createSpanExporter({ protocol: 'grpc', endpoint: dead, timeoutMs: 300 }), metricExporter: createMetricExporter({ protocol: 'grpc', endpoint: dead, timeoutMs: 300 }) });
   feed(p2);

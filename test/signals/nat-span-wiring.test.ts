@@ -11,7 +11,7 @@ import { RouteRegistry } from '../../agent/signals/route-template.js';
 import { ProcessResources } from '../../agent/signals/process-resource.js';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { createSpanExporter } from '../../agent/signals/otlp-exporters.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { NatTable, type TupleQuery } from '../../agent/conntrack/nat-table.js';
 import type { CtEntry } from '../../agent/conntrack/ctnetlink-codec.js';
 import type { SocketTuple } from '../../agent/capture/capture-events.js';
@@ -95,7 +95,7 @@ test('server spans are never looked up; untranslated client spans get nothing an
 
 test('a client span built before its conntrack event arrived waits for it; an untranslated one is released after the wait, counted', async () => {
   const rx = await OtlpTestReceiver.start();
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const table = new CountingTable(100, 30_000);
   const released: string[] = [];
   const p = new SignalPipeline({ telemetry, clock, spanExporter: createSpanExporter({ protocol: 'grpc', endpoint: rx.grpcEndpoint, timeoutMs: 5000 }),
@@ -132,7 +132,7 @@ test('a client span built before its conntrack event arrived waits for it; an un
 });
 
 test('held spans are never lost: shutdown releases them, and a full hold queue releases its oldest early (counted)', async () => {
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const released: number[] = [];
   const p = new SignalPipeline({ telemetry, clock, linkWaitMs: 0, nat: new NatTable(10, 30_000), natMissWaitMs: 60_000, spanQueueSize: 3,
     onSpan: (s) => released.push(Number(s.attributes['server.port'])) });

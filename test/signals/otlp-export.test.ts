@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { createMetricExporter, createSpanExporter, type OtlpProtocol } from '../../agent/signals/otlp-exporters.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
-import { DURATION_BUCKETS_S, SCHEMA_URL } from '../../agent/signals/semconv.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
+import { DURATION_BUCKETS_S, SCHEMA_URL } from '../../common/semconv/semconv.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { OtlpTestReceiver } from './helpers/otlp-test-receiver.js';
 import { dnsTx, grpcTx, httpTx } from './helpers/make-transaction.js';
 
-function pipelineTo(endpoint: string, protocol: OtlpProtocol, telemetry = new SelfTelemetry()) {
+function pipelineTo(endpoint: string, protocol: OtlpProtocol, telemetry = new TelemetryRegistry()) {
   const target = { protocol, endpoint, timeoutMs: 2000 };
   return new SignalPipeline({ telemetry, clock: fromEpoch(1_700_000_000, 0), spanExporter: createSpanExporter(target),
     metricExporter: createMetricExporter(target), metricExportIntervalMs: 60_000, linkWaitMs: 0, spanDelayMs: 50 });
@@ -19,7 +19,7 @@ function pipelineTo(endpoint: string, protocol: OtlpProtocol, telemetry = new Se
 for (const protocol of ['grpc', 'http/protobuf'] as const) {
   test(`spans and RED histograms reach a real OTLP receiver over ${protocol}`, async () => {
     const rx = await OtlpTestReceiver.start();
-    const telemetry = new SelfTelemetry();
+    const telemetry = new TelemetryRegistry();
     const p = pipelineTo(protocol === 'grpc' ? rx.grpcEndpoint : rx.httpEndpoint, protocol, telemetry);
     try {
       // 7 transactions: latencies 25 ms (x3 200, x1 500), 10 ms gRPC x2, 2 ms DNS.
@@ -81,7 +81,7 @@ test('no backend: export fails quietly and every lost span and metric point is c
   const rx = await OtlpTestReceiver.start();
   const dead = rx.grpcEndpoint;
   await rx.close(); // nothing listens there any more
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const p = pipelineTo(dead, 'grpc', telemetry);
   for (let i = 0; i < 5; i++) p.onTransaction(httpTx({}));
   await p.flush();
@@ -93,7 +93,7 @@ test('no backend: export fails quietly and every lost span and metric point is c
 
 test('a full span queue drops and counts, never blocks', async () => {
   const rx = await OtlpTestReceiver.start();
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const target = { protocol: 'grpc' as const, endpoint: rx.grpcEndpoint };
   const p = new SignalPipeline({ telemetry, clock: fromEpoch(0, 0), spanExporter: createSpanExporter(target), spanQueueSize: 10,
     spanBatchSize: 10, spanDelayMs: 60_000, linkWaitMs: 0 });

@@ -8,7 +8,7 @@ import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { createSpanExporter } from '../../agent/signals/otlp-exporters.js';
 import { retryDecision } from '../../agent/signals/otlp-grpc-retry.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { countSpans, encodeRpcStatus, grpcRetry, traceServiceDefinition, type GrpcExportResponse, type Traces } from '../../otel-collector/pdata/index.js';
 import { httpTx } from './helpers/make-transaction.js';
 
@@ -36,7 +36,7 @@ async function scriptedServer(answers: Answer[]) {
 
 async function exportFive(answers: Answer[], timeoutMs = 8000) {
   const srv = await scriptedServer(answers);
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const p = new SignalPipeline({ telemetry, clock: fromEpoch(1_700_000_000, 0), linkWaitMs: 0, spanDelayMs: 20, exportTimeoutMs: timeoutMs,
     spanExporter: createSpanExporter({ protocol: 'grpc', endpoint: srv.endpoint, timeoutMs }, 'fast', { telemetry }) });
   try {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { ProcessResources, idsFromCgroup, serviceNameFromCommand, serviceNameFromEnviron } from '../../agent/signals/process-resource.js';
-import { SCHEMA_URL } from '../../agent/signals/semconv.js';
+import { SCHEMA_URL } from '../../common/semconv/semconv.js';
 
 async function withChild(env: Record<string, string>, args: string[], fn: (pid: number) => void): Promise<void> {
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -10,8 +10,8 @@ import {
   AggregationTemporality, AggregationType, InMemoryMetricExporter, MeterProvider, MetricReader, type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { RedMetrics } from '../../agent/signals/red-metrics.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
-import { DURATION_BUCKETS_S, METRIC, type MetricName } from '../../agent/signals/semconv.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
+import { DURATION_BUCKETS_S, METRIC, type MetricName } from '../../common/semconv/semconv.js';
 import type { MetricRecord } from '../../agent/signals/span-builder.js';
 
 class PullReader extends MetricReader {
@@ -110,7 +110,7 @@ function toRecord(r: { name: MetricName; seconds: number; route: string; status:
 
 test('cumulative: our data points equal the SDK MeterProvider\'s for the same records', async () => {
   await fc.assert(fc.asyncProperty(fc.array(record, { minLength: 1, maxLength: 300 }), async (recs) => {
-    const red = new RedMetrics({ telemetry: new SelfTelemetry() });
+    const red = new RedMetrics({ telemetry: new TelemetryRegistry() });
     const ref = new SdkReference();
     for (const r of recs) {
       red.record(r.service, toRecord(r));
@@ -123,7 +123,7 @@ test('cumulative: our data points equal the SDK MeterProvider\'s for the same re
 
 test('delta export through the SDK\'s InMemoryMetricExporter: each interval carries only its own records', async () => {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.DELTA);
-  const red = new RedMetrics({ telemetry: new SelfTelemetry(), exporter, exportIntervalMs: 3_600_000 });
+  const red = new RedMetrics({ telemetry: new TelemetryRegistry(), exporter, exportIntervalMs: 3_600_000 });
   const ref = new SdkReference(AggregationTemporality.DELTA);
   const recs = fc.sample(record, { numRuns: 400, seed: 7 });
   const exported = async (): Promise<Map<string, Point>> => {
@@ -150,7 +150,7 @@ test('delta export through the SDK\'s InMemoryMetricExporter: each interval carr
 });
 
 test('/metrics text: cumulative buckets with +Inf, _sum and _count, service as a label', async () => {
-  const red = new RedMetrics({ telemetry: new SelfTelemetry() });
+  const red = new RedMetrics({ telemetry: new TelemetryRegistry() });
   for (const s of [0.003, 0.005, 0.2, 30]) red.record('shop', { name: METRIC.httpServer, seconds: s, attributes: { 'http.route': '/x', 'http.response.status_code': 200 } });
   const text = await red.renderPrometheus();
   const line = (le: string) => text.split('\n').find((l) => l.startsWith('http_server_request_duration_seconds_bucket{') && l.includes(`le="${le}"`));
@@ -163,7 +163,7 @@ test('/metrics text: cumulative buckets with +Inf, _sum and _count, service as a
 });
 
 test('services beyond the cap fold into the overflow service, counted', async () => {
-  const t = new SelfTelemetry();
+  const t = new TelemetryRegistry();
   const red = new RedMetrics({ telemetry: t, maxServices: 2 });
   for (const svc of ['a', 'b', 'c', 'd']) red.record(svc, { name: METRIC.dnsLookup, seconds: 0.001, attributes: {} });
   const services = (await red.collect()).map((rm) => rm.resource.attributes['service.name']).sort();

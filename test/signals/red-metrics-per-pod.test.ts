@@ -4,15 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedMetrics } from '../../agent/signals/red-metrics.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
-import { METRIC } from '../../agent/signals/semconv.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
+import { METRIC } from '../../common/semconv/semconv.js';
 
 const POD_A = '6f1e2a3b-0000-4000-8000-00000000000a';
 const POD_B = '6f1e2a3b-0000-4000-8000-00000000000b';
 const rec = (seconds: number) => ({ name: METRIC.httpServer, seconds, attributes: { 'http.request.method': 'GET', 'http.route': '/', 'http.response.status_code': 200 } });
 
 test('one service name in two pods: two resources with k8s.pod.uid, two Prometheus series; no pod → no pod label', async () => {
-  const red = new RedMetrics({ telemetry: new SelfTelemetry() });
+  const red = new RedMetrics({ telemetry: new TelemetryRegistry() });
   red.record('server', rec(0.02), POD_A);
   red.record('server', rec(0.02), POD_A);
   red.record('server', rec(0.3), POD_B);
@@ -36,7 +36,7 @@ test('one service name in two pods: two resources with k8s.pod.uid, two Promethe
 });
 
 test('the series cap counts service and pod pairs; beyond it records fold into the overflow service, counted', async () => {
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const red = new RedMetrics({ telemetry, maxServices: 2 });
   red.record('server', rec(0.01), POD_A);
   red.record('server', rec(0.01), POD_B);

@@ -5,7 +5,7 @@ import { SpanBuilder, type BuiltSignals } from '../../agent/signals/span-builder
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
 import { RouteRegistry } from '../../agent/signals/route-template.js';
 import { ProcessResources } from '../../agent/signals/process-resource.js';
-import { METRIC } from '../../agent/signals/semconv.js';
+import { METRIC } from '../../common/semconv/semconv.js';
 import { dnsTx, grpcTx, httpTx } from './helpers/make-transaction.js';
 import type { Transaction } from '../../agent/protocols/transaction.js';
 

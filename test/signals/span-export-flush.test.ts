@@ -9,7 +9,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SpanExport } from '../../agent/signals/span-export.js';
 import { createSpanExporter } from '../../agent/signals/otlp-exporters.js';
 import { TxSpan } from '../../agent/signals/tx-span.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 
 const raw = { requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b };
 
@@ -23,7 +23,7 @@ test('forceFlush waits for a batch already in flight, so exported counts every s
     },
   });
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const exp = new SpanExport({ exporter: createSpanExporter({ protocol: 'grpc', endpoint: `http://127.0.0.1:${port}` }), telemetry,
     maxQueueSize: 1000, maxExportBatchSize: 100, scheduledDelayMillis: 10_000 });
   const resource = resourceFromAttributes({ 'service.name': 'flush-test' });

@@ -1,11 +1,10 @@
 // Config of connector `servicegraph`.
-import { object, list, num, int, str, duration, type Infer } from '../../component/config-schema.js';
-
-// Seconds; the same buckets sockeye uses for its semconv request-duration histograms.
-export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+import { object, list, num, int, str, duration, type Infer } from '../../../common/config/config-schema.js';
+import { DURATION_BUCKETS_S } from '../../../common/semconv/semconv.js';
 
 export const servicegraphConfig = object({
-  latency_histogram_buckets: list(num(undefined, { min: 0, exclusiveMin: true }), DEFAULT_BUCKETS, { nonEmpty: true }),
+  // Default: the buckets of sockeye's semconv request-duration histograms (seconds).
+  latency_histogram_buckets: list(num(undefined, { min: 0, exclusiveMin: true }), DURATION_BUCKETS_S, { nonEmpty: true }),
   /** Extra span/resource attributes copied to labels client_<key> and server_<key>. */
   dimensions: list(str(undefined, { nonEmpty: true }), []),
   store: object({

@@ -1,9 +1,9 @@
 // exporter `debug`: writes what reaches it to stdout, for looking at a pipeline by eye.
 // verbosity basic: one summary line per batch; normal: one line per span/data point/log record;
 // detailed: the batch as OTLP/JSON.
-import { object, oneOf } from '../../component/config-schema.js';
+import { object, oneOf } from '../../../common/config/config-schema.js';
 import type { ExporterFactory } from '../../component/factory.js';
-import type { Infer } from '../../component/config-schema.js';
+import type { Infer } from '../../../common/config/config-schema.js';
 import type { Signal, SignalData } from '../../component/consumer.js';
 import type { Traces, Metrics, Logs, KeyValue, AnyValue, Int64 } from '../../pdata/types.js';
 import { bytesToHex, nanosBetween, int64ToString } from '../../pdata/int64.js';

@@ -4,7 +4,7 @@
 // at the queue (the caller gets a retryable error), or dropped with a reason.
 import { retryableError, permanentError } from '../../component/consumer.js';
 import type { CreateSettings } from '../../component/factory.js';
-import type { Infer } from '../../component/config-schema.js';
+import type { Infer } from '../../../common/config/config-schema.js';
 import type { retryConfig, queueConfig } from './sender-config.js';
 
 export type SendResult =

@@ -1,5 +1,5 @@
 // Settings every network exporter shares (names as in the OpenTelemetry Collector's exporterhelper).
-import { object, bool, int, num, duration } from '../../component/config-schema.js';
+import { object, bool, int, num, duration } from '../../../common/config/config-schema.js';
 
 export const retryConfig = object({
   enabled: bool(true),

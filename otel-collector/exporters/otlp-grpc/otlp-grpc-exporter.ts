@@ -4,7 +4,7 @@
 // RESOURCE_EXHAUSTED only when the server sent RetryInfo.
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { object, str, bool, oneOf, record, optional, type Infer } from '../../component/config-schema.js';
+import { object, str, bool, oneOf, record, optional, type Infer } from '../../../common/config/config-schema.js';
 import type { ExporterFactory } from '../../component/factory.js';
 import type { Signal, SignalData } from '../../component/consumer.js';
 import {

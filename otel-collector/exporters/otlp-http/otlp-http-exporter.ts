@@ -3,7 +3,7 @@
 // (Retry-After honored) and network errors; other statuses are permanent.
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import { object, url, oneOf, record, str, optional, type Infer } from '../../component/config-schema.js';
+import { object, url, oneOf, record, str, optional, type Infer } from '../../../common/config/config-schema.js';
 import type { ExporterFactory } from '../../component/factory.js';
 import type { Signal, SignalData } from '../../component/consumer.js';
 import { encodeTraceRequest, encodeMetricsRequest, encodeLogsRequest, decodeExportResponse, decodeRpcStatus } from '../../pdata/codec.js';

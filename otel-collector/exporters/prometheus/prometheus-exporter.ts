@@ -2,13 +2,14 @@
 // Prometheus text format (0.0.4) on GET /metrics for a Prometheus server to scrape. Cumulative data
 // replaces, delta data accumulates; series not updated within metric_expiration are dropped.
 import http from 'node:http';
-import { object, endpoint, str, bool, record, duration, type Infer } from '../../component/config-schema.js';
+import { object, endpoint, str, bool, record, duration, type Infer } from '../../../common/config/config-schema.js';
 import type { ExporterFactory } from '../../component/factory.js';
 import type { Metrics, KeyValue, AnyValue } from '../../pdata/types.js';
 import { AggregationTemporality } from '../../pdata/types.js';
 import { int64ToNumber, int64ToString } from '../../pdata/int64.js';
 import { splitHostPort } from '../../component/host-port.js';
-import { prometheusName, sanitizeLabelName, escapeLabelValue, formatValue } from './prometheus-naming.js';
+import { prometheusName, sanitizeLabelName } from './prometheus-naming.js';
+import { PrometheusText, escapeLabel } from '../../../common/telemetry/prometheus-text.js';
 
 const config = object({
   endpoint: endpoint('127.0.0.1:8889'),
@@ -62,7 +63,7 @@ export const prometheusExporterFactory: ExporterFactory<PrometheusConfig> = {
       if (cfg.resource_to_telemetry_conversion.enabled) resource.forEach(add);
       attrs.forEach(add);
       for (const [k, v] of Object.entries(cfg.const_labels)) m.set(sanitizeLabelName(k), v);
-      return [...m.keys()].sort().map((k) => `${k}="${escapeLabelValue(m.get(k)!)}"`).join(',');
+      return [...m.keys()].sort().map((k) => `${k}="${escapeLabel(m.get(k)!)}"`).join(',');
     };
     const family = (name: string, help: string, kind: Kind): Family => {
       let f = families.get(name);
@@ -120,36 +121,18 @@ export const prometheusExporterFactory: ExporterFactory<PrometheusConfig> = {
 
     const render = (): string => {
       const now = Date.now();
-      const out: string[] = [];
-      const withLabels = (labels: string, extra?: string) => {
-        const all = [labels, extra].filter(Boolean).join(',');
-        return all ? `{${all}}` : '';
-      };
+      const w = new PrometheusText();
       for (const f of [...families.values()].sort((a, b) => a.name.localeCompare(b.name))) {
         for (const [k, smp] of f.series) if (now - smp.updated > cfg.metric_expiration) f.series.delete(k);
         if (f.series.size === 0) continue;
-        if (f.help) out.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);
-        out.push(`# TYPE ${f.name} ${f.kind}`);
+        w.family(f.name, f.help, f.kind);
         for (const smp of f.series.values()) {
-          if (f.kind === 'counter' || f.kind === 'gauge') {
-            out.push(`${f.name}${withLabels(smp.labels)} ${formatValue(smp.value!)}`);
-          } else if (f.kind === 'histogram') {
-            let cum = 0;
-            smp.bounds!.forEach((b, i) => {
-              cum += smp.buckets![i] ?? 0;
-              out.push(`${f.name}_bucket${withLabels(smp.labels, `le="${formatValue(b)}"`)} ${cum}`);
-            });
-            out.push(`${f.name}_bucket${withLabels(smp.labels, 'le="+Inf"')} ${smp.count}`);
-            out.push(`${f.name}_sum${withLabels(smp.labels)} ${formatValue(smp.sum!)}`);
-            out.push(`${f.name}_count${withLabels(smp.labels)} ${smp.count}`);
-          } else {
-            for (const q of smp.quantiles!) out.push(`${f.name}${withLabels(smp.labels, `quantile="${formatValue(q.q)}"`)} ${formatValue(q.v)}`);
-            out.push(`${f.name}_sum${withLabels(smp.labels)} ${formatValue(smp.sum!)}`);
-            out.push(`${f.name}_count${withLabels(smp.labels)} ${smp.count}`);
-          }
+          if (f.kind === 'counter' || f.kind === 'gauge') w.sample(f.name, smp.labels, smp.value!);
+          else if (f.kind === 'histogram') w.histogram(f.name, smp.labels, smp.bounds!, smp.buckets!, smp.sum!, smp.count!);
+          else w.summary(f.name, smp.labels, smp.quantiles!, smp.sum!, smp.count!);
         }
       }
-      return out.length ? out.join('\n') + '\n' : '';
+      return w.text();
     };
 
     const self = {

@@ -2,7 +2,7 @@
 // component is started and none reported a fatal error; 503 before start, during shutdown or after
 // a fatal error.
 import http from 'node:http';
-import { object, endpoint, str, type Infer } from '../../component/config-schema.js';
+import { object, endpoint, str, type Infer } from '../../../common/config/config-schema.js';
 import type { ExtensionFactory, Host } from '../../component/factory.js';
 import { splitHostPort } from '../../component/host-port.js';
 

@@ -2,10 +2,10 @@
 // points, log records), sending when full or after `timeout`, never more than send_batch_max_size
 // per send. Accepts data at once (the sender is not held up by export); when a send is still in
 // flight as the next batch fills, the caller waits — that is the backpressure that bounds memory.
-import { object, int, duration } from '../../component/config-schema.js';
+import { object, int, duration } from '../../../common/config/config-schema.js';
 import { consumeFn, consumerOf, type AnyConsumer, type Signal, type SignalData } from '../../component/consumer.js';
 import type { ProcessorFactory, Component, CreateSettings } from '../../component/factory.js';
-import type { Infer } from '../../component/config-schema.js';
+import type { Infer } from '../../../common/config/config-schema.js';
 import { countItems, emptyData, appendData, splitData } from '../../pdata/split.js';
 
 const config = object({

@@ -5,7 +5,7 @@
 // client.address (SERVER) → pod / Service / node / external under the sockeye.peer. prefix.
 // Spans a previous stage already resolved (sockeye.peer.kind set, e.g. by `nat`) are left alone.
 // Metrics: the local end only — the agents' RED metric resources carry k8s.pod.uid.
-import { type Infer } from '../../component/config-schema.js';
+import { type Infer } from '../../../common/config/config-schema.js';
 import { consumeFn, consumerOf } from '../../component/consumer.js';
 import type { ProcessorFactory } from '../../component/factory.js';
 import type { KeyValue, Metrics, Traces } from '../../pdata/types.js';

@@ -5,10 +5,10 @@
 // Memory measured: V8 heap used + external (ArrayBuffers); RSS rarely shrinks after a spike and
 // would keep refusing long after the data was gone. Percentages are of the container's memory
 // limit when there is one (memory-base.ts), else of the host's memory.
-import { object, int, duration } from '../../component/config-schema.js';
+import { object, int, duration } from '../../../common/config/config-schema.js';
 import { consumeFn, consumerOf, retryableError, type Signal } from '../../component/consumer.js';
 import type { ProcessorFactory } from '../../component/factory.js';
-import type { Infer } from '../../component/config-schema.js';
+import type { Infer } from '../../../common/config/config-schema.js';
 import { countItems } from '../../pdata/split.js';
 import { memoryBase, type MemoryBase, type CgroupPaths } from './memory-base.js';
 

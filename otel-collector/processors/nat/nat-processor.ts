@@ -4,7 +4,7 @@
 // Service the client dialed (sockeye.peer.k8s.service.name, from the VIP in server.address /
 // network.peer.address, which stay as they were). Spans without the NAT keys pass unchanged — that
 // includes Cilium socket-LB, where the socket already shows the pod IP.
-import { type Infer } from '../../component/config-schema.js';
+import { type Infer } from '../../../common/config/config-schema.js';
 import { consumeFn, consumerOf } from '../../component/consumer.js';
 import type { ProcessorFactory } from '../../component/factory.js';
 import type { Traces } from '../../pdata/types.js';
@@ -14,9 +14,7 @@ import { isIp, normalizeIp } from '../../k8s/span-attributes.js';
 import { writeNodePeer, writePeerKind, writePodPeer, writeServicePeer } from '../../k8s/peer-resolver.js';
 import type { K8sIndexes } from '../../k8s/k8s-indexes.js';
 import type { Counter } from '../../component/self-telemetry.js';
-
-export const NAT_PEER_ADDRESS = 'sockeye.nat.peer.address';
-export const NAT_PEER_PORT = 'sockeye.nat.peer.port';
+import { NAT_PEER_ADDRESS, NAT_PEER_PORT } from '../../../common/semconv/sockeye-attributes.js';
 
 const config = k8sConnection;
 export type NatConfig = Infer<typeof config>;

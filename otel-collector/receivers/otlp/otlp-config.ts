@@ -1,6 +1,6 @@
 // Config of receiver `otlp`. A protocol is on when its section is present (`grpc:` alone = its
 // defaults); with no `protocols` at all both are on with defaults.
-import { object, section, endpoint, int, byteSize, str, ConfigError, type Infer, type Schema } from '../../component/config-schema.js';
+import { object, section, endpoint, int, byteSize, str, ConfigError, type Infer, type Schema } from '../../../common/config/config-schema.js';
 
 const grpc = object({
   endpoint: endpoint('127.0.0.1:4317'),

@@ -6,7 +6,7 @@ import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Readabl
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { builtinFactories } from '../../../otel-collector/components.js';
 import { Registry } from '../../../otel-collector/component/registry.js';
-import { object, int } from '../../../otel-collector/component/config-schema.js';
+import { object, int } from '../../../common/config/config-schema.js';
 import type { ExporterFactory, AnyFactory } from '../../../otel-collector/component/factory.js';
 import type { Signal, SignalData } from '../../../otel-collector/component/consumer.js';
 import { parseConfig } from '../../../otel-collector/service/collector-config.js';

@@ -2,12 +2,9 @@
 // and gets parsing, defaults and validation with errors that name the full key path and why,
 // e.g. `processors.batch/fast.send_batch_size: must be a positive integer, got "ten"`.
 
-export class ConfigError extends Error {
-  constructor(readonly path: string, readonly reason: string) {
-    super(path ? `${path}: ${reason}` : reason);
-    this.name = 'ConfigError';
-  }
-}
+import { ConfigError } from './config-error.js';
+
+export { ConfigError };
 
 export interface Schema<T> {
   /** Parses `raw` (undefined when the key is absent) found at `path`; throws ConfigError. */

@@ -1,9 +1,9 @@
 // `sockeye trace`: tcpdump for L7. One line per captured event (time, pid/comm, role, protocol,
 // tuple, syscall, byte count, first line of the payload). Which programs attached (and why not)
 // goes to stderr first, so `--json` output on stdout stays machine-readable.
-import type { CaptureEvent } from '../capture/capture-events.js';
-import type { KernelCapture as KernelCaptureType, KernelCaptureOptions } from '../capture/kernel-capture.js';
-import { createBootClock } from '../signals/boot-clock.js';
+import type { CaptureEvent } from '../agent/capture/capture-events.js';
+import type { KernelCapture as KernelCaptureType, KernelCaptureOptions } from '../agent/capture/kernel-capture.js';
+import { createBootClock } from '../agent/signals/boot-clock.js';
 import type { Command } from './main.js';
 
 const HELP = `usage: sockeye trace [--pid N]... [--payload-cap N] [--json] [--duration SECONDS]
@@ -83,7 +83,7 @@ async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { console.log(HELP); return 0; }
   let opts: TraceArgs;
   try { opts = parseTraceArgs(args); } catch (err) { console.error(`sockeye trace: ${(err as Error).message}\n\n${HELP}`); return 2; }
-  const { KernelCapture } = await import('../capture/kernel-capture.js');
+  const { KernelCapture } = await import('../agent/capture/kernel-capture.js');
   const captureOptions: KernelCaptureOptions = { payloadCap: opts.payloadCap };
   if (opts.pids.length > 0) captureOptions.includePids = opts.pids;
   let capture: KernelCaptureType;

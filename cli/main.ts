@@ -13,7 +13,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   },
   collector: {
     summary: 'run the cluster collector: OTLP in, Kubernetes metadata, NAT, service graph, OTLP/Prometheus out',
-    load: async () => (await import('../../otel-collector/cli/collector-command.js')).collectorCommand,
+    load: async () => (await import('./collector-command.js')).collectorCommand,
   },
   trace: {
     summary: 'live view of captured HTTP, HTTP/2 (gRPC) and DNS events, like tcpdump for L7',

@@ -1,7 +1,7 @@
 // The live terminal view: per service and route (or RPC method / DNS type), request rate, error
 // rate, p50 and p99 over the last 10 s, redrawn in place. Rendering is a pure function of the
 // rows so it can be tested without a terminal.
-import type { LiveRow } from '../signals/live-stats.js';
+import type { LiveRow } from '../agent/signals/live-stats.js';
 
 export interface LiveHeader {
   uptimeS: number;

@@ -1,12 +1,12 @@
 // `sockeye collector`: runs the cluster collector from a YAML config until SIGINT/SIGTERM.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from '../service/collector-config.js';
-import { Service } from '../service/service.js';
-import { builtinRegistry } from '../components.js';
-import { ConfigError } from '../component/config-schema.js';
+import { loadConfigFile } from '../otel-collector/service/collector-config.js';
+import { Service } from '../otel-collector/service/service.js';
+import { builtinRegistry } from '../otel-collector/components.js';
+import { ConfigError } from '../common/config/config-schema.js';
 
-export const DEFAULT_CONFIG = fileURLToPath(new URL('../../../processor-config/collector.yaml', import.meta.url));
+export const DEFAULT_CONFIG = fileURLToPath(new URL('../../processor-config/collector.yaml', import.meta.url));
 
 const HELP = `usage: sockeye collector [--config FILE] [--validate]
 

@@ -2,18 +2,18 @@
 // /healthz, /readyz and an optional live terminal view. Logs go to stderr; the live view to stdout.
 import { existsSync } from 'node:fs';
 import type { Command } from './main.js';
-import type { CaptureEvent, CaptureCounters } from '../capture/capture-events.js';
-import { ConfigError, FIELDS, cgroupId, loadAgentConfig, type AgentConfig } from '../config/agent-config.js';
-import { ProtocolEngine } from '../protocols/engine/protocol-engine.js';
-import { createBootClock } from '../signals/boot-clock.js';
-import { createMetricExporter, createSpanExporter } from '../signals/otlp-exporters.js';
-import { SignalPipeline } from '../signals/signal-pipeline.js';
-import { exportPorts } from '../signals/own-sockets.js';
-import { SelfTelemetry } from '../telemetry/self-telemetry.js';
-import { TelemetryServer } from '../telemetry/telemetry-server.js';
+import type { CaptureEvent, CaptureCounters } from '../agent/capture/capture-events.js';
+import { ConfigError, FIELDS, cgroupId, loadAgentConfig, type AgentConfig } from '../agent/config/agent-config.js';
+import { ProtocolEngine } from '../agent/protocols/engine/protocol-engine.js';
+import { createBootClock } from '../agent/signals/boot-clock.js';
+import { createMetricExporter, createSpanExporter } from '../agent/signals/otlp-exporters.js';
+import { SignalPipeline } from '../agent/signals/signal-pipeline.js';
+import { exportPorts } from '../agent/signals/own-sockets.js';
+import { TelemetryRegistry } from '../common/telemetry/telemetry-registry.js';
+import { TelemetryServer } from '../agent/telemetry/telemetry-server.js';
 import { LiveView, renderLiveView } from './live-view.js';
-import type { ConntrackCounters, ConntrackWatcherOptions } from '../conntrack/conntrack-watcher.js';
-import type { NatLookup } from '../conntrack/nat-span-attributes.js';
+import type { ConntrackCounters, ConntrackWatcherOptions } from '../agent/conntrack/conntrack-watcher.js';
+import type { NatLookup } from '../agent/conntrack/nat-span-attributes.js';
 
 /** The capture API as agreed with the capture engineers (agent/capture/kernel-capture.ts). */
 export interface CaptureLike {
@@ -32,7 +32,7 @@ export interface NatWatcherLike extends NatLookup {
 export type NatWatcherOpener = (opts: ConntrackWatcherOptions) => Promise<NatWatcherLike>;
 
 export const openConntrackWatcher: NatWatcherOpener = async (opts) => {
-  const { ConntrackWatcher } = await import('../conntrack/conntrack-watcher.js');
+  const { ConntrackWatcher } = await import('../agent/conntrack/conntrack-watcher.js');
   return ConntrackWatcher.start(opts);
 };
 
@@ -62,9 +62,8 @@ export async function startNat(cfg: AgentConfig, log: (line: string) => void, op
 
 /** Loads the kernel capture lazily (the addon is only needed by this command). */
 export const openKernelCapture: CaptureOpener = async (opts) => {
-  const modulePath = '../capture/kernel-capture.js';
-  const mod = (await import(modulePath)) as { KernelCapture: { open(o: Record<string, unknown>): CaptureLike } };
-  return mod.KernelCapture.open(opts);
+  const { KernelCapture } = await import('../agent/capture/kernel-capture.js');
+  return KernelCapture.open(opts as never) as unknown as CaptureLike;
 };
 
 export const FLAGS: Array<[string, string, string]> = [
@@ -143,7 +142,7 @@ export function parseAgentArgs(args: string[]): { file?: string; overrides: Reco
 }
 
 export interface RunningAgent {
-  telemetry: SelfTelemetry;
+  telemetry: TelemetryRegistry;
   pipeline: SignalPipeline;
   server: TelemetryServer;
   capture: CaptureLike;
@@ -154,7 +153,7 @@ export interface RunningAgent {
 
 export async function startAgent(cfg: AgentConfig, log: (line: string) => void, open: CaptureOpener = openKernelCapture,
   openNat: NatWatcherOpener = openConntrackWatcher): Promise<RunningAgent> {
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const nat = await startNat(cfg, log, openNat);
   telemetry.register('sockeye_conntrack', 'NAT resolution (conntrack watcher) counters: events, lookups, lookupHits, malformed, overruns, ..., by counter.', 'counter',
     () => nat ? Object.entries(nat.counters()).filter(([k]) => k !== 'natEntries').map(([k, v]) => ({ labels: { counter: k }, value: v })) : []);

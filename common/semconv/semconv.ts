@@ -1,4 +1,4 @@
-// The names we emit, in one place (shared/BRIEF.md §2). We follow semantic conventions 1.37
+// The semantic-convention names sockeye emits, in one place. We follow semantic conventions 1.37
 // (rpc.system.name / rpc.response.status_code era); schema_url records that on every scope.
 export const SCHEMA_URL = 'https://opentelemetry.io/schemas/1.37.0';
 export const SCOPE_NAME = 'sockeye-agent';
