@@ -6,7 +6,7 @@ import type { CaptureEvent, CaptureCounters } from '../agent/capture/capture-eve
 import { ConfigError, FIELDS, cgroupId, loadAgentConfig, type AgentConfig } from '../agent/config/agent-config.js';
 import { ProtocolEngine } from '../agent/protocols/engine/protocol-engine.js';
 import { createBootClock } from '../agent/signals/boot-clock.js';
-import { createMetricExporter, createSpanExporter } from '../agent/signals/otlp-exporters.js';
+import { createMetricExporter, createSpanExporter } from '../agent/export/otlp-exporters.js';
 import { SignalPipeline } from '../agent/signals/signal-pipeline.js';
 import { exportPorts } from '../agent/signals/own-sockets.js';
 import { TelemetryRegistry } from '../common/telemetry/telemetry-registry.js';

@@ -11,7 +11,7 @@ import { ProcessResources } from './process-resource.js';
 import { RedMetrics } from './red-metrics.js';
 import { RouteRegistry } from './route-template.js';
 import { SpanBuilder } from './span-builder.js';
-import { SpanExport } from './span-export.js';
+import { SpanExport } from '../export/span-export.js';
 import { OwnSockets } from './own-sockets.js';
 import type { TxSpan } from './tx-span.js';
 import type { NatLookup } from '../conntrack/nat-span-attributes.js';

@@ -11,12 +11,12 @@ import type { CaptureEvent } from '../../agent/capture/capture-events.js';
 import type { Transaction } from '../../agent/protocols/transaction.js';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
-import { createMetricExporter, createSpanExporter } from '../../agent/signals/otlp-exporters.js';
+import { createMetricExporter, createSpanExporter } from '../../agent/export/otlp-exporters.js';
 import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { ExportResultCode } from '@opentelemetry/core';
-import { encodeSpans } from '../../agent/signals/otlp-span-encoder.js';
+import { encodeSpans } from '../../agent/export/otlp-span-encoder.js';
 
 /** Waits while more than `limit` spans are queued or in flight (a load generator also waits for its responses). */
 async function backpressure(t: TelemetryRegistry, limit: number): Promise<void> {

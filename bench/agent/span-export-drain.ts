@@ -6,8 +6,8 @@
 import { fork } from 'node:child_process';
 import { SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { SpanExport, type SpanExportOptions } from '../../agent/signals/span-export.js';
-import { createSpanExporter } from '../../agent/signals/otlp-exporters.js';
+import { SpanExport, type SpanExportOptions } from '../../agent/export/span-export.js';
+import { createSpanExporter } from '../../agent/export/otlp-exporters.js';
 import { TxSpan } from '../../agent/signals/tx-span.js';
 import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 

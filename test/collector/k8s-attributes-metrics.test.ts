@@ -10,7 +10,7 @@ import type { K8sApiTestServer } from './k8s-api-test-server.js';
 import type { Service } from '../../otel-collector/service/service.js';
 import type { Metrics } from '../../otel-collector/pdata/types.js';
 import { RedMetrics } from '../../agent/signals/red-metrics.js';
-import { createMetricExporter } from '../../agent/signals/otlp-exporters.js';
+import { createMetricExporter } from '../../agent/export/otlp-exporters.js';
 import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { METRIC } from '../../common/semconv/semconv.js';
 

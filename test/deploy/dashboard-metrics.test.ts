@@ -15,7 +15,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
 import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
-import { createMetricExporter, createSpanExporter } from '../../agent/signals/otlp-exporters.js';
+import { createMetricExporter, createSpanExporter } from '../../agent/export/otlp-exporters.js';
 import { startCollector, receiverPorts, sdkClientServerSpans, waitFor } from '../collector/helpers/collector-harness.js';
 import type { PrometheusExporter } from '../../otel-collector/exporters/prometheus/prometheus-exporter.js';
 import { httpTx, grpcTx, dnsTx } from '../signals/helpers/make-transaction.js';

@@ -10,7 +10,7 @@ import { fromEpoch } from '../../agent/signals/boot-clock.js';
 import { RouteRegistry } from '../../agent/signals/route-template.js';
 import { ProcessResources } from '../../agent/signals/process-resource.js';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
-import { createSpanExporter } from '../../agent/signals/otlp-exporters.js';
+import { createSpanExporter } from '../../agent/export/otlp-exporters.js';
 import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { NatTable, type TupleQuery } from '../../agent/conntrack/nat-table.js';
 import type { CtEntry } from '../../agent/conntrack/ctnetlink-codec.js';

@@ -5,7 +5,7 @@
 import { createNoopMeter, type Attributes, type Counter, type Meter, type MeterProvider } from '@opentelemetry/api';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace';
 import type { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
-import type { TxSpan } from './tx-span.js';
+import type { TxSpan } from '../signals/tx-span.js';
 
 export interface SpanExportOptions {
   exporter: SpanExporter;

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type AttributeValue } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { encodeSpans } from '../../agent/signals/otlp-span-encoder.js';
+import { encodeSpans } from '../../agent/export/otlp-span-encoder.js';
 import { TxSpan } from '../../agent/signals/tx-span.js';
 import { SpanBuilder, type BuiltSignals } from '../../agent/signals/span-builder.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
@@ -14,7 +14,7 @@ import { RouteRegistry } from '../../agent/signals/route-template.js';
 import { ProcessResources } from '../../agent/signals/process-resource.js';
 import { newSpanId, newTraceId } from '../../agent/signals/trace-context.js';
 import { decodeTraceRequest, otlpTypes } from '../../otel-collector/pdata/index.js';
-import { dnsTx, grpcTx, httpTx } from './helpers/make-transaction.js';
+import { dnsTx, grpcTx, httpTx } from '../signals/helpers/make-transaction.js';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 
 function decoded(bytes: Uint8Array): unknown {

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { SpanExport } from '../../agent/signals/span-export.js';
-import { createSpanExporter } from '../../agent/signals/otlp-exporters.js';
+import { SpanExport } from '../../agent/export/span-export.js';
+import { createSpanExporter } from '../../agent/export/otlp-exporters.js';
 import { TxSpan } from '../../agent/signals/tx-span.js';
 import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 

@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
-import { createSpanExporter } from '../../agent/signals/otlp-exporters.js';
-import { retryDecision } from '../../agent/signals/otlp-grpc-retry.js';
+import { createSpanExporter } from '../../agent/export/otlp-exporters.js';
+import { retryDecision } from '../../agent/export/otlp-grpc-retry.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
 import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { countSpans, encodeRpcStatus, grpcRetry, traceServiceDefinition, type GrpcExportResponse, type Traces } from '../../otel-collector/pdata/index.js';
-import { httpTx } from './helpers/make-transaction.js';
+import { httpTx } from '../signals/helpers/make-transaction.js';
 
 type Answer = { code: grpc.status; retryDelayMs?: number } | { rejected: number } | 'ok';
 

@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
-import { createMetricExporter, createSpanExporter, type OtlpProtocol } from '../../agent/signals/otlp-exporters.js';
+import { createMetricExporter, createSpanExporter, type OtlpProtocol } from '../../agent/export/otlp-exporters.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
 import { DURATION_BUCKETS_S, SCHEMA_URL } from '../../common/semconv/semconv.js';
 import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
-import { OtlpTestReceiver } from './helpers/otlp-test-receiver.js';
-import { dnsTx, grpcTx, httpTx } from './helpers/make-transaction.js';
+import { OtlpTestReceiver } from '../signals/helpers/otlp-test-receiver.js';
+import { dnsTx, grpcTx, httpTx } from '../signals/helpers/make-transaction.js';
 
 function pipelineTo(endpoint: string, protocol: OtlpProtocol, telemetry = new TelemetryRegistry()) {
   const target = { protocol, endpoint, timeoutMs: 2000 };
