@@ -5,6 +5,7 @@ import type { CaptureEvent } from '../agent/capture/capture-events.js';
 import type { KernelCapture as KernelCaptureType, KernelCaptureOptions } from '../agent/capture/kernel-capture.js';
 import { createBootClock } from '../agent/signals/boot-clock.js';
 import type { Command } from './main.js';
+import { readFlags, type FlagProblem, type FlagSpec } from './flags.js';
 
 const HELP = `usage: sockeye trace [--pid N]... [--payload-cap N] [--json] [--duration SECONDS]
 
@@ -19,27 +20,26 @@ kernel (needs root). One line per event; Ctrl-C to stop.
 export interface TraceArgs { pids: number[]; payloadCap?: number; json: boolean; durationS?: number }
 
 /** Parses argv; throws an Error naming the bad flag and why. */
+const TRACE_FLAGS: FlagSpec = {
+  pid: { type: 'string' }, 'payload-cap': { type: 'string' }, json: { type: 'boolean' }, duration: { type: 'string' },
+};
+
 export function parseTraceArgs(args: string[]): TraceArgs {
   const out: TraceArgs = { pids: [], json: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new Error(`${flag}: missing value`);
-      return v;
-    };
+  const problem: FlagProblem = (kind, f) => {
+    throw new Error(kind === 'missing' ? `${f.raw}: missing value` : `unknown option '${f.arg}'`);
+  };
+  for (const { name, raw, value } of readFlags(args, TRACE_FLAGS, problem)) {
     const int = (v: string, min: number, max: number): number => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${flag}: expected an integer ${min}..${max}, got '${v}'`);
+      if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${raw}: expected an integer ${min}..${max}, got '${v}'`);
       return n;
     };
-    switch (flag) {
-      case '--pid': for (const p of value().split(',')) out.pids.push(int(p, 1, 0x3fffffff)); break;
-      case '--payload-cap': out.payloadCap = int(value(), 1, 16384); break;
-      case '--json': out.json = true; break;
-      case '--duration': out.durationS = int(value(), 1, 86400); break;
-      default: throw new Error(`unknown option '${a}'`);
+    switch (name) {
+      case 'pid': for (const p of value!.split(',')) out.pids.push(int(p, 1, 0x3fffffff)); break;
+      case 'payload-cap': out.payloadCap = int(value!, 1, 16384); break;
+      case 'json': out.json = true; break;
+      case 'duration': out.durationS = int(value!, 1, 86400); break;
     }
   }
   return out;

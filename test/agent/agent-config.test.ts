@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { ConfigError, FIELDS, loadAgentConfig } from '../../agent/config/agent-config.js';
-import { FLAGS, exportTargetText, parseAgentArgs } from '../../cli/agent-command.js';
+import { FLAGS, parseAgentArgs } from '../../cli/agent-command.js';
+import { exportTargetText } from '../../agent/agent.js';
 
 const dir = mkdtempSync('/tmp/sockeye-agent-config-');
 const file = (name: string, text: string) => { writeFileSync(`${dir}/${name}`, text); return `${dir}/${name}`; };

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { ConfigError, loadAgentConfig } from '../../agent/config/agent-config.js';
-import { startAgent, type CaptureLike } from '../../cli/agent-command.js';
+import { startAgent, type Capture } from '../../agent/agent.js';
+import type { KernelCaptureOptions } from '../../agent/capture/kernel-capture.js';
 
 const dir = mkdtempSync('/tmp/sockeye-cgroup-config-');
 const file = (name: string, text: string) => { writeFileSync(`${dir}/${name}`, text); return `${dir}/${name}`; };
@@ -30,8 +31,8 @@ test('cgroup filter keys: cgroup v2 directories accepted; other paths rejected w
 
 test('the agent hands the capture the cgroup ids (directory inode numbers)', { skip: mnt ? undefined : 'no cgroup2 hierarchy mounted' }, async () => {
   const cfg = loadAgentConfig({ env: {}, file: file('run.yaml', `listen: 127.0.0.1:0\nexport:\n  enabled: false\nconntrack:\n  enabled: false\nlive_view: off\ncapture:\n  include_cgroups: [${mnt}]\n`) });
-  let seen: Record<string, unknown> | undefined;
-  const opener = async (opts: Record<string, unknown>): Promise<CaptureLike> => {
+  let seen: KernelCaptureOptions | undefined;
+  const opener = async (opts: KernelCaptureOptions): Promise<Capture> => {
     seen = opts;
     return { attachments: [{ program: 'sockeye_enter_read', section: 'tp', attached: true }], onEvents() {}, counters: () => ({}) as never, close() {} };
   };

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { ConfigError, loadAgentConfig } from '../../agent/config/agent-config.js';
-import { openConntrackWatcher, startNat } from '../../cli/agent-command.js';
+import { openConntrackWatcher, startNat } from '../../agent/agent.js';
 
 const dir = mkdtempSync('/tmp/sockeye-conntrack-config-');
 const file = (name: string, text: string) => { writeFileSync(`${dir}/${name}`, text); return `${dir}/${name}`; };
