@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CaptureCounters, CaptureEvent } from './capture-events.js';
 import { EventDecoder } from './event-decoder.js';
-import { DEFAULT_PAYLOAD_CAP, KERNEL_COUNTERS, MAX_PAYLOAD_CAP } from './event-layout.js';
+import { KERNEL_COUNTERS } from './event-layout.js';
+import { DEFAULT_PAYLOAD_CAP, DEFAULT_RING_BYTES, MAX_PAYLOAD_CAP, MAX_RING_BYTES, MIN_RING_BYTES, isPowerOfTwo } from './capture-limits.js';
 import { type AttachResult, BpfObject, possibleCpus, sumPerCpuU64 } from './native-bpf.js';
 
 export interface KernelCaptureOptions {
@@ -73,8 +74,8 @@ interface ResolvedOptions {
 /** Checks every option, naming the bad key and why; fills defaults. */
 export function resolveCaptureOptions(o: KernelCaptureOptions = {}): ResolvedOptions {
   for (const k of Object.keys(o)) if (!OPTION_KEYS.has(k)) fail(k, `unknown option (known: ${[...OPTION_KEYS].join(', ')})`);
-  const ring = o.ringBufferBytes === undefined ? 8 << 20 : intIn('ringBufferBytes', o.ringBufferBytes, 4096, 1 << 30);
-  if ((ring & (ring - 1)) !== 0) fail('ringBufferBytes', `must be a power of two, got ${ring}`);
+  const ring = o.ringBufferBytes === undefined ? DEFAULT_RING_BYTES : intIn('ringBufferBytes', o.ringBufferBytes, MIN_RING_BYTES, MAX_RING_BYTES);
+  if (!isPowerOfTwo(ring)) fail('ringBufferBytes', `must be a power of two, got ${ring}`);
   if (o.excludeSelf !== undefined && typeof o.excludeSelf !== 'boolean') fail('excludeSelf', 'expected a boolean');
   if (o.objectPath !== undefined && typeof o.objectPath !== 'string') fail('objectPath', 'expected a file path');
   return {

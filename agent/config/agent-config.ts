@@ -1,116 +1,89 @@
 // The agent's configuration: typed, with defaults, read from YAML (the `yaml` package), the
-// standard OTEL_* environment and command-line flags. Precedence: defaults < environment < file
-// < flags. Validation names the bad key and says why; unknown keys are errors (typos must not
+// standard OTEL_* environment and command-line flags. Built on common/'s schema kit, like the
+// collector's: each key is declared once below (type, default, limits, --help text). The layers
+// are merged first — defaults < environment < file < flags — and the result validated once; an
+// error names the key, why, and where the value came from. Unknown keys are errors (typos must not
 // silently fall back to defaults).
 import { readFileSync, statSync, statfsSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../../common/config/config-error.js';
+import { object, optional, type Infer, type MapWording, type ObjectSchema, type Schema } from '../../common/config/config-schema.js';
+import { MAX_PAYLOAD_CAP, MAX_RING_BYTES, MIN_RING_BYTES, isPowerOfTwo } from '../capture/capture-limits.js';
 
-// Errors name the source of the bad value: 'config' (the file), 'env' or 'flags'.
+// Errors name the source of the bad value: the config file's path, 'environment OTEL_…', 'flags'.
 export { ConfigError };
 
 export type ExportProtocol = 'grpc' | 'http/protobuf';
 export type LiveViewMode = 'auto' | 'on' | 'off';
 
-export interface AgentConfig {
-  /** host:port of the /metrics, /healthz, /readyz server. */
-  listen: string;
-  export: {
-    enabled: boolean;
-    protocol: ExportProtocol;
-    /** Undefined: the exporters use OTEL_EXPORTER_OTLP_*_ENDPOINT or their default (localhost:4317/4318). */
-    endpoint?: string;
-    timeoutMs: number;
-    metricIntervalMs: number;
-    spanQueueSize: number;
-    spanBatchSize: number;
-    spanDelayMs: number;
-  };
-  capture: {
-    payloadCap?: number;
-    ringBufferBytes?: number;
-    includePids: number[];
-    excludePids: number[];
-    /** cgroup v2 directories; a filter covers the cgroup and everything below it. */
-    includeCgroups: string[];
-    excludeCgroups: string[];
-    excludeSelf: boolean;
-  };
-  engine: {
-    requestTimeoutMs: number;
-    maxConnections: number;
-  };
-  signals: {
-    maxRoutesPerService: number;
-    maxServices: number;
-    linkWaitMs: number;
-  };
-  /** NAT resolution: where DNATed client connections (Service VIP → pod) really went (docs/nat.md). */
-  conntrack: {
-    enabled: boolean;
-    /** Network namespace whose conntrack table to follow; undefined: the agent's own (the node's with hostNetwork). */
-    netnsPath?: string;
-    /** How long a client span whose NAT lookup missed waits for its conntrack event before export. */
-    missWaitMs: number;
-  };
-  liveView: LiveViewMode;
-  /** Live view refresh period. */
-  liveViewRefreshMs: number;
-}
+// ---- leaf schemas: values from YAML, or strings from the environment and flags ----
 
+const shown = (v: unknown) => JSON.stringify(v);
+const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);
 
-type Kind = 'string' | 'bool' | 'int' | 'ints' | 'cgroups' | 'protocol' | 'liveview' | 'hostport' | 'url' | 'abspath';
-interface Field { key: string; path: string[]; kind: Kind; min?: number; help: string; def: string }
+/** A leaf with its --help line; `shownDefault` when the default is not just the value (e.g. from the environment). */
+interface Documented<T> extends Schema<T> { help: string; shownDefault?: string }
 
-/** Every option, its YAML key, type and meaning (also the source of `--help`). */
-export const FIELDS: Field[] = [
-  { key: 'listen', path: ['listen'], kind: 'hostport', help: '/metrics, /healthz and /readyz address', def: '127.0.0.1:9464' },
-  { key: 'export.enabled', path: ['export', 'enabled'], kind: 'bool', help: 'send spans and metrics over OTLP', def: 'true' },
-  { key: 'export.protocol', path: ['export', 'protocol'], kind: 'protocol', help: 'grpc or http/protobuf', def: 'OTEL_EXPORTER_OTLP_PROTOCOL, else grpc' },
-  { key: 'export.endpoint', path: ['export', 'endpoint'], kind: 'url', help: 'OTLP endpoint URL', def: 'OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4317/4318' },
-  { key: 'export.timeout_ms', path: ['export', 'timeoutMs'], kind: 'int', min: 1, help: 'export request timeout', def: 'OTEL_EXPORTER_OTLP_TIMEOUT, else 10000' },
-  { key: 'export.metric_interval_ms', path: ['export', 'metricIntervalMs'], kind: 'int', min: 100, help: 'metric export period', def: 'OTEL_METRIC_EXPORT_INTERVAL, else 60000' },
-  { key: 'export.span_queue_size', path: ['export', 'spanQueueSize'], kind: 'int', min: 1, help: 'spans queued for export before drops (counted)', def: '16384' },
-  { key: 'export.span_batch_size', path: ['export', 'spanBatchSize'], kind: 'int', min: 1, help: 'spans per export request', def: '2048' },
-  { key: 'export.span_delay_ms', path: ['export', 'spanDelayMs'], kind: 'int', min: 1, help: 'longest wait before a partial batch is sent', def: '1000' },
-  { key: 'capture.payload_cap', path: ['capture', 'payloadCap'], kind: 'int', min: 1, help: 'bytes captured per syscall', def: 'capture default' },
-  { key: 'capture.ring_buffer_bytes', path: ['capture', 'ringBufferBytes'], kind: 'int', min: 4096, help: 'kernel ring buffer size', def: 'capture default' },
-  { key: 'capture.include_pids', path: ['capture', 'includePids'], kind: 'ints', help: 'trace only these pids', def: '[] (all)' },
-  { key: 'capture.exclude_pids', path: ['capture', 'excludePids'], kind: 'ints', help: 'never trace these pids', def: '[]' },
-  { key: 'capture.include_cgroups', path: ['capture', 'includeCgroups'], kind: 'cgroups', help: 'trace only processes in these cgroup v2 directories and below (e.g. /sys/fs/cgroup/kubepods.slice)', def: '[] (all)' },
-  { key: 'capture.exclude_cgroups', path: ['capture', 'excludeCgroups'], kind: 'cgroups', help: 'never trace processes in these cgroup v2 directories or below; the nearest listed cgroup decides', def: '[]' },
-  { key: 'capture.exclude_self', path: ['capture', 'excludeSelf'], kind: 'bool', help: "never trace the agent's own traffic", def: 'true' },
-  { key: 'engine.request_timeout_ms', path: ['engine', 'requestTimeoutMs'], kind: 'int', min: 1, help: 'unanswered request → timeout transaction after', def: '30000' },
-  { key: 'engine.max_connections', path: ['engine', 'maxConnections'], kind: 'int', min: 1, help: 'connections tracked at once', def: '65536' },
-  { key: 'signals.max_routes_per_service', path: ['signals', 'maxRoutesPerService'], kind: 'int', min: 1, help: 'http.route values per service before overflow', def: '200' },
-  { key: 'signals.max_services', path: ['signals', 'maxServices'], kind: 'int', min: 1, help: 'services with their own metrics before overflow', def: '256' },
-  { key: 'signals.link_wait_ms', path: ['signals', 'linkWaitMs'], kind: 'int', min: 0, help: 'how long a server span waits for its same-node client span', def: '300' },
-  { key: 'conntrack.enabled', path: ['conntrack', 'enabled'], kind: 'bool', help: 'follow conntrack to name the real peer of DNATed client connections (needs CAP_NET_ADMIN)', def: 'true' },
-  { key: 'conntrack.netns_path', path: ['conntrack', 'netnsPath'], kind: 'abspath', help: 'network namespace whose conntrack table to follow, e.g. /proc/1/ns/net', def: "the agent's own (the node's with hostNetwork)" },
-  { key: 'conntrack.miss_wait_ms', path: ['conntrack', 'missWaitMs'], kind: 'int', min: 0, help: 'a client span not (yet) in the NAT table waits this long for its conntrack event, then is looked up again', def: '500' },
-  { key: 'live_view', path: ['liveView'], kind: 'liveview', help: 'terminal view: auto (when stdout is a TTY), on, off', def: 'auto' },
-  { key: 'live_view_refresh_ms', path: ['liveViewRefreshMs'], kind: 'int', min: 100, help: 'live view refresh period', def: '1000' },
-];
-
-export function defaultConfig(): AgentConfig {
+function leaf<T>(def: T | undefined, help: string, check: (v: unknown, raw: unknown) => T, shownDefault?: string): Documented<T> {
   return {
-    listen: '127.0.0.1:9464',
-    export: { enabled: true, protocol: 'grpc', timeoutMs: 10_000, metricIntervalMs: 60_000, spanQueueSize: 16_384, spanBatchSize: 2048, spanDelayMs: 1000 },
-    capture: { includePids: [], excludePids: [], includeCgroups: [], excludeCgroups: [], excludeSelf: true },
-    engine: { requestTimeoutMs: 30_000, maxConnections: 65_536 },
-    signals: { maxRoutesPerService: 200, maxServices: 256, linkWaitMs: 300 },
-    conntrack: { enabled: true, missWaitMs: 500 },
-    liveView: 'auto',
-    liveViewRefreshMs: 1000,
+    expects: help, help, shownDefault,
+    parse(raw, path) {
+      if (raw === undefined || raw === null) {
+        if (def === undefined) throw new ConfigError(path, 'is required');
+        return def;
+      }
+      try {
+        return check(trimmed(raw), raw);
+      } catch (e) {
+        if (e instanceof Reason) throw new ConfigError(path, e.message);
+        throw e;
+      }
+    },
   };
 }
+/** A reason a value is bad; the leaf adds the key path. */
+class Reason extends Error {}
+const bad = (why: string): never => { throw new Reason(why); };
+
+function integer(def: number | undefined, help: string, min: number, max?: number, shownDefault?: string): Documented<number> {
+  return leaf(def, help, (v, raw) => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n)) bad(`must be an integer, got ${shown(raw)}`);
+    if (n < min) bad(`must be at least ${min}, got ${n}`);
+    if (max !== undefined && n > max) bad(`must be at most ${max}, got ${n}`);
+    return n;
+  }, shownDefault);
+}
+
+function flag(def: boolean, help: string): Documented<boolean> {
+  return leaf(def, help, (v, raw) => {
+    if (typeof v === 'boolean') return v;
+    if (v === 'true' || v === 'false') return v === 'true';
+    return bad(`must be true or false, got ${shown(raw)}`);
+  });
+}
+
+/** A YAML list, or a comma-separated string (environment, flags). */
+function listOf<T>(help: string, what: string, item: (v: unknown, i: number) => T, shownDefault?: string): Documented<T[]> {
+  return leaf<T[]>([], help, (v, raw) => {
+    const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').filter((x) => x.trim() !== '') : undefined;
+    if (!list) return bad(`must be a list of ${what}, got ${shown(raw)}`);
+    return list.map(item);
+  }, shownDefault);
+}
+
+const pid = (v: unknown, i: number): number => {
+  const n = typeof v === 'number' ? v : Number(String(v).trim());
+  if (!Number.isSafeInteger(n) || n <= 0) bad(`item ${i} must be a positive integer pid, got ${shown(v)}`);
+  return n;
+};
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** Why `v` is not a cgroup v2 directory, or undefined when it is. */
 function cgroupDirProblem(v: unknown): string | undefined {
   const p = typeof v === 'string' ? v.trim() : '';
-  if (!p.startsWith('/')) return `must be an absolute cgroup v2 directory (e.g. /sys/fs/cgroup/system.slice), got ${JSON.stringify(v)}`;
+  if (!p.startsWith('/')) return `must be an absolute cgroup v2 directory (e.g. /sys/fs/cgroup/system.slice), got ${shown(v)}`;
   try {
     if (!statSync(p).isDirectory()) return `${p} is not a directory`;
     if (statfsSync(p).type !== CGROUP2_SUPER_MAGIC) return `${p} is not on a cgroup v2 file system`;
@@ -119,127 +92,248 @@ function cgroupDirProblem(v: unknown): string | undefined {
   }
   return undefined;
 }
+const cgroupDir = (v: unknown, i: number): string => {
+  const why = cgroupDirProblem(v);
+  if (why) bad(`item ${i} ${why}`);
+  return String(v).trim();
+};
+
+const protocol = leaf<ExportProtocol>('grpc', 'grpc or http/protobuf', (v, raw) => {
+  if (v === 'grpc' || v === 'http/protobuf') return v;
+  if (v === 'http/json') bad('http/json is not supported by this agent; use grpc or http/protobuf');
+  return bad(`must be grpc or http/protobuf, got ${shown(raw)}`);
+}, 'OTEL_EXPORTER_OTLP_PROTOCOL, else grpc');
+
+const liveView = leaf<LiveViewMode>('auto', 'terminal view: auto (when stdout is a TTY), on, off', (v, raw) => {
+  if (v === 'auto' || v === 'on' || v === 'off') return v;
+  if (v === true || v === false) return v ? 'on' : 'off';
+  return bad(`must be auto, on or off, got ${shown(raw)}`);
+});
+
+function hostPort(def: string, help: string): Documented<string> {
+  return leaf(def, help, (v, raw) => {
+    if (typeof v !== 'string') return bad(`must be host:port, got ${shown(raw)}`);
+    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(v);
+    if (!m || Number(m[2]) > 65535) bad(`must be host:port with a port 0-65535, got ${shown(raw)}`);
+    return v;
+  });
+}
+
+function httpUrl(help: string, shownDefault: string): Documented<string> {
+  return leaf<string>(undefined, help, (v, raw) => {
+    if (typeof v !== 'string' || v === '') return bad(`must be a URL, got ${shown(raw)}`);
+    let ok = false;
+    try { const u = new URL(v); ok = u.protocol === 'http:' || u.protocol === 'https:'; } catch { /* not a URL */ }
+    if (!ok) bad(`must be an http:// or https:// URL, got ${shown(raw)}`);
+    return v;
+  }, shownDefault);
+}
+
+function absolutePath(help: string, shownDefault: string): Documented<string> {
+  return leaf<string>(undefined, help, (v, raw) => {
+    if (typeof v !== 'string' || !v.startsWith('/')) bad(`must be an absolute path (e.g. /proc/1/ns/net), got ${shown(raw)}`);
+    return v as string;
+  }, shownDefault);
+}
+
+/** An optional leaf: absent means "the component's own default", shown as `shownDefault`. */
+function maybe<T>(of: Documented<T>, shownDefault: string): Documented<T | undefined> {
+  return { ...optional(of), help: of.help, shownDefault };
+}
+
+const AGENT_WORDING: MapWording = {
+  notAMap: () => 'must be a mapping',
+  unknownKey: (known) => `unknown key (known here: ${known.join(', ')})`,
+};
+const section = <F extends Record<string, Schema<unknown>>>(fields: F) => object(fields, undefined, AGENT_WORDING);
+
+// ---- every key, once ----
+
+export const agentConfigSchema = object({
+  listen: hostPort('127.0.0.1:9464', '/metrics, /healthz and /readyz address'),
+  export: section({
+    enabled: flag(true, 'send spans and metrics over OTLP'),
+    protocol,
+    /** Undefined: the exporters use OTEL_EXPORTER_OTLP_*_ENDPOINT or their default (localhost:4317/4318). */
+    endpoint: maybe(httpUrl('OTLP endpoint URL', ''), 'OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4317/4318'),
+    timeout_ms: integer(10_000, 'export request timeout', 1, undefined, 'OTEL_EXPORTER_OTLP_TIMEOUT, else 10000'),
+    metric_interval_ms: integer(60_000, 'metric export period', 100, undefined, 'OTEL_METRIC_EXPORT_INTERVAL, else 60000'),
+    span_queue_size: integer(16_384, 'spans queued for export before drops (counted)', 1),
+    span_batch_size: integer(2048, 'spans per export request', 1),
+    span_delay_ms: integer(1000, 'longest wait before a partial batch is sent', 1),
+  }),
+  capture: section({
+    payload_cap: maybe(integer(undefined, 'bytes captured per syscall', 1, MAX_PAYLOAD_CAP), 'capture default'),
+    ring_buffer_bytes: maybe(leafRing(), 'capture default'),
+    include_pids: listOf('trace only these pids', 'pids', pid, '[] (all)'),
+    exclude_pids: listOf('never trace these pids', 'pids', pid),
+    /** cgroup v2 directories; a filter covers the cgroup and everything below it. */
+    include_cgroups: listOf('trace only processes in these cgroup v2 directories and below (e.g. /sys/fs/cgroup/kubepods.slice)', 'cgroup directories', cgroupDir, '[] (all)'),
+    exclude_cgroups: listOf('never trace processes in these cgroup v2 directories or below; the nearest listed cgroup decides', 'cgroup directories', cgroupDir),
+    exclude_self: flag(true, "never trace the agent's own traffic"),
+  }),
+  engine: section({
+    request_timeout_ms: integer(30_000, 'unanswered request → timeout transaction after', 1),
+    max_connections: integer(65_536, 'connections tracked at once', 1),
+  }),
+  signals: section({
+    max_routes_per_service: integer(200, 'http.route values per service before overflow', 1),
+    max_services: integer(256, 'services with their own metrics before overflow', 1),
+    link_wait_ms: integer(300, 'how long a server span waits for its same-node client span', 0),
+  }),
+  /** NAT resolution: where DNATed client connections (Service VIP → pod) really went (docs/nat.md). */
+  conntrack: section({
+    enabled: flag(true, 'follow conntrack to name the real peer of DNATed client connections (needs CAP_NET_ADMIN)'),
+    /** Undefined: the agent's own network namespace (the node's with hostNetwork). */
+    netns_path: maybe(absolutePath('network namespace whose conntrack table to follow, e.g. /proc/1/ns/net', ''), "the agent's own (the node's with hostNetwork)"),
+    miss_wait_ms: integer(500, 'a client span not (yet) in the NAT table waits this long for its conntrack event, then is looked up again', 0),
+  }),
+  live_view: liveView,
+  live_view_refresh_ms: integer(1000, 'live view refresh period', 100),
+}, undefined, AGENT_WORDING);
+
+function leafRing(): Documented<number> {
+  const n = integer(undefined, 'kernel ring buffer size', MIN_RING_BYTES, MAX_RING_BYTES);
+  return {
+    ...n,
+    parse(raw, path) {
+      const v = n.parse(raw, path);
+      if (!isPowerOfTwo(v)) throw new ConfigError(path, `must be a power of two, got ${v}`);
+      return v;
+    },
+  };
+}
+
+type CamelCase<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
+type Flat<T> = { [K in keyof T]: T[K] };
+/** Keys that may be undefined (optional leaves) become optional properties: absent, not `undefined`. */
+type CamelKeys<T> = T extends readonly unknown[] ? T
+  : T extends object ? Flat<{ [K in keyof T as undefined extends T[K] ? never : CamelCase<K & string>]: CamelKeys<T[K]> }
+    & { [K in keyof T as undefined extends T[K] ? CamelCase<K & string> : never]?: CamelKeys<Exclude<T[K], undefined>> }> : T;
+
+/** The validated configuration, its sections and keys in camelCase (export.timeout_ms → export.timeoutMs). */
+export type AgentConfig = CamelKeys<Infer<typeof agentConfigSchema>>;
+
+const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+function camelKeys(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined) out[camel(k)] = camelKeys(x);
+  return out;
+}
+
+/** Every key with its help and shown default (the source of `sockeye agent --help`). */
+export interface Field { key: string; help: string; def: string }
+export const FIELDS: Field[] = fieldsOf(agentConfigSchema, '');
+
+function fieldsOf(s: ObjectSchema<unknown>, prefix: string): Field[] {
+  return Object.entries(s.fields).flatMap(([k, f]) => {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if ('fields' in f) return fieldsOf(f as ObjectSchema<unknown>, key);
+    const d = f as Documented<unknown>;
+    return [{ key, help: d.help, def: d.shownDefault ?? showDefault(d.parse(undefined, key)) }];
+  });
+}
+function showDefault(v: unknown): string {
+  return Array.isArray(v) ? `[${v.join(', ')}]` : String(v);
+}
 
 /** The kernel's id of a cgroup v2 directory (its inode number), as the capture filters take it. */
 export function cgroupId(dir: string): bigint {
   return BigInt(statSync(dir).ino);
 }
 
-/** A YAML list, or a comma-separated string (environment, flags); undefined for anything else. */
-function listValue(v: unknown): unknown[] | undefined {
-  return Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').filter((x) => x.trim() !== '') : undefined;
-}
+// ---- layers: raw values by key path, each remembering where it came from ----
 
-function coerce(f: Field, raw: unknown, source: string): unknown {
-  const bad = (why: string) => new ConfigError(f.key, why, source);
-  const str = typeof raw === 'string' ? raw.trim() : raw;
-  switch (f.kind) {
-    case 'bool':
-      if (typeof str === 'boolean') return str;
-      if (str === 'true' || str === 'false') return str === 'true';
-      throw bad(`must be true or false, got ${JSON.stringify(raw)}`);
-    case 'int': {
-      const n = typeof str === 'number' ? str : typeof str === 'string' && /^-?\d+$/.test(str) ? Number(str) : NaN;
-      if (!Number.isSafeInteger(n)) throw bad(`must be an integer, got ${JSON.stringify(raw)}`);
-      if (f.min !== undefined && n < f.min) throw bad(`must be at least ${f.min}, got ${n}`);
-      return n;
+type Raw = Record<string, unknown>;
+
+class Layers {
+  readonly raw: Raw = {};
+  private readonly sources = new Map<string, string>();
+
+  set(path: string[], value: unknown, source: string): void {
+    let o = this.raw;
+    for (const p of path.slice(0, -1)) {
+      if (typeof o[p] !== 'object' || o[p] === null || Array.isArray(o[p])) o[p] = {};
+      o = o[p] as Raw;
     }
-    case 'cgroups': {
-      const list = listValue(str);
-      if (!list) throw bad(`must be a list of cgroup directories, got ${JSON.stringify(raw)}`);
-      return list.map((v, i) => {
-        const why = cgroupDirProblem(v);
-        if (why) throw bad(`item ${i} ${why}`);
-        return String(v).trim();
-      });
+    o[path[path.length - 1]!] = value;
+    this.sources.set(path.join('.'), source);
+  }
+
+  /** Lays a YAML document over what is there: maps merge key by key, anything else replaces. */
+  merge(obj: Raw, source: string, prefix: string[] = []): void {
+    for (const [k, v] of Object.entries(obj)) {
+      const path = [...prefix, k];
+      const isSection = isSectionKey(path);
+      if (isSection && v === null) continue; // `export:` with nothing under it: defaults
+      if (isSection && typeof v === 'object' && !Array.isArray(v)) this.merge(v as Raw, source, path);
+      else this.set(path, v, source);
     }
-    case 'ints': {
-      const list = listValue(str);
-      if (!list) throw bad(`must be a list of pids, got ${JSON.stringify(raw)}`);
-      return list.map((v, i) => {
-        const n = typeof v === 'number' ? v : Number(String(v).trim());
-        if (!Number.isSafeInteger(n) || n <= 0) throw bad(`item ${i} must be a positive integer pid, got ${JSON.stringify(v)}`);
-        return n;
-      });
+  }
+
+  /** Where the value at `path` (or the section holding it) came from. */
+  sourceOf(path: string): string {
+    for (let p = path; p; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+      const s = this.sources.get(p);
+      if (s) return s;
     }
-    case 'protocol':
-      if (str === 'grpc' || str === 'http/protobuf') return str;
-      if (str === 'http/json') throw bad('http/json is not supported by this agent; use grpc or http/protobuf');
-      throw bad(`must be grpc or http/protobuf, got ${JSON.stringify(raw)}`);
-    case 'liveview':
-      if (str === 'auto' || str === 'on' || str === 'off') return str;
-      if (str === true || str === false) return str ? 'on' : 'off';
-      throw bad(`must be auto, on or off, got ${JSON.stringify(raw)}`);
-    case 'hostport': {
-      if (typeof str !== 'string') throw bad(`must be host:port, got ${JSON.stringify(raw)}`);
-      const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(str);
-      if (!m || Number(m[2]) > 65535) throw bad(`must be host:port with a port 0-65535, got ${JSON.stringify(raw)}`);
-      return str;
-    }
-    case 'url': {
-      if (typeof str !== 'string' || str === '') throw bad(`must be a URL, got ${JSON.stringify(raw)}`);
-      try {
-        const u = new URL(str);
-        if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-      } catch { throw bad(`must be an http:// or https:// URL, got ${JSON.stringify(raw)}`); }
-      return str;
-    }
-    case 'abspath':
-      if (typeof str !== 'string' || !str.startsWith('/')) throw bad(`must be an absolute path (e.g. /proc/1/ns/net), got ${JSON.stringify(raw)}`);
-      return str;
-    case 'string':
-      if (typeof str !== 'string') throw bad(`must be a string, got ${JSON.stringify(raw)}`);
-      return str;
+    return 'config';
   }
 }
 
-function assign(cfg: AgentConfig, f: Field, value: unknown): void {
-  let o = cfg as unknown as Record<string, unknown>;
-  for (const p of f.path.slice(0, -1)) o = o[p] as Record<string, unknown>;
-  o[f.path[f.path.length - 1]!] = value;
+function isSectionKey(path: string[]): boolean {
+  let s: Schema<unknown> | undefined = agentConfigSchema;
+  for (const p of path) s = s && 'fields' in s ? (s as ObjectSchema<unknown>).fields[p] : undefined;
+  return s !== undefined && 'fields' in s;
 }
 
-/** Applies the standard OTEL_* variables. */
-export function applyEnv(cfg: AgentConfig, env: NodeJS.ProcessEnv): void {
-  const set = (key: string, raw: string | undefined, name: string) => {
-    if (raw === undefined || raw.trim() === '') return;
-    const f = FIELDS.find((x) => x.key === key)!;
-    assign(cfg, f, coerce(f, raw, `environment ${name}`));
+/** The standard OTEL_* variables, as the lowest layer above the defaults. */
+function layerEnv(l: Layers, env: NodeJS.ProcessEnv): void {
+  const set = (path: string[], name: string) => {
+    const raw = env[name];
+    if (raw !== undefined && raw.trim() !== '') l.set(path, raw, `environment ${name}`);
   };
-  set('export.protocol', env.OTEL_EXPORTER_OTLP_PROTOCOL, 'OTEL_EXPORTER_OTLP_PROTOCOL');
-  set('export.timeout_ms', env.OTEL_EXPORTER_OTLP_TIMEOUT, 'OTEL_EXPORTER_OTLP_TIMEOUT');
-  set('export.metric_interval_ms', env.OTEL_METRIC_EXPORT_INTERVAL, 'OTEL_METRIC_EXPORT_INTERVAL');
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') cfg.export.enabled = false;
-  if (env.OTEL_TRACES_EXPORTER?.trim() === 'none' && env.OTEL_METRICS_EXPORTER?.trim() === 'none') cfg.export.enabled = false;
+  set(['export', 'protocol'], 'OTEL_EXPORTER_OTLP_PROTOCOL');
+  set(['export', 'timeout_ms'], 'OTEL_EXPORTER_OTLP_TIMEOUT');
+  set(['export', 'metric_interval_ms'], 'OTEL_METRIC_EXPORT_INTERVAL');
+  const off = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true'
+    || (env.OTEL_TRACES_EXPORTER?.trim() === 'none' && env.OTEL_METRICS_EXPORTER?.trim() === 'none');
+  if (off) l.set(['export', 'enabled'], false, 'environment');
 }
 
-/** Applies a parsed YAML object; nested maps use the snake_case keys of FIELDS. */
-export function applyObject(cfg: AgentConfig, obj: unknown, source: string): void {
+function layerFile(l: Layers, obj: unknown, source: string): void {
   if (obj === null || obj === undefined) return;
   if (typeof obj !== 'object' || Array.isArray(obj)) throw new ConfigError('(top level)', 'must be a mapping of options', source);
-  const walk = (node: Record<string, unknown>, prefix: string) => {
-    for (const [k, v] of Object.entries(node)) {
-      const key = prefix ? `${prefix}.${k}` : k;
-      const f = FIELDS.find((x) => x.key === key);
-      if (f) { assign(cfg, f, coerce(f, v, source)); continue; }
-      const isSection = FIELDS.some((x) => x.key.startsWith(`${key}.`));
-      if (isSection) {
-        if (v === null) continue;
-        if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(key, 'must be a mapping', source);
-        walk(v as Record<string, unknown>, key);
-        continue;
-      }
-      const siblings = FIELDS.filter((x) => x.key.startsWith(prefix ? `${prefix}.` : '')).map((x) => x.key.slice(prefix ? prefix.length + 1 : 0).split('.')[0]);
-      throw new ConfigError(key, `unknown key (known here: ${[...new Set(siblings)].join(', ')})`, source);
-    }
-  };
-  walk(obj as Record<string, unknown>, '');
+  l.merge(obj as Raw, source);
+}
+
+/** Validates the merged layers once; a bad value is reported with the layer it came from. */
+function validate(l: Layers): AgentConfig {
+  let cfg: AgentConfig;
+  try {
+    cfg = camelKeys(agentConfigSchema.parse(l.raw, '')) as AgentConfig;
+  } catch (e) {
+    if (e instanceof ConfigError && e.source === undefined) throw new ConfigError(e.path, e.reason, l.sourceOf(e.path));
+    throw e;
+  }
+  if (cfg.export.spanBatchSize > cfg.export.spanQueueSize) {
+    throw new ConfigError('export.span_batch_size', `must not exceed export.span_queue_size (${cfg.export.spanQueueSize})`, 'config');
+  }
+  return cfg;
 }
 
 export function parseYamlConfig(text: string, source: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) throw new ConfigError('(yaml)', doc.errors[0]!.message.split('\n')[0]!, source);
   return doc.toJS();
+}
+
+/** The configuration a parsed YAML document gives on its own (no environment, no flags). */
+export function configFromObject(obj: unknown, source: string): AgentConfig {
+  const l = new Layers();
+  layerFile(l, obj, source);
+  return validate(l);
 }
 
 export interface LoadOptions {
@@ -250,22 +344,18 @@ export interface LoadOptions {
 }
 
 export function loadAgentConfig(opts: LoadOptions = {}): AgentConfig {
-  const cfg = defaultConfig();
-  applyEnv(cfg, opts.env ?? process.env);
+  const l = new Layers();
+  layerEnv(l, opts.env ?? process.env);
   if (opts.file) {
     let text: string;
     try { text = readFileSync(opts.file, 'utf8'); } catch (e) {
       throw new ConfigError('--config', `cannot read ${opts.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'flags');
     }
-    applyObject(cfg, parseYamlConfig(text, opts.file), opts.file);
+    layerFile(l, parseYamlConfig(text, opts.file), opts.file);
   }
   for (const [key, v] of Object.entries(opts.overrides ?? {})) {
-    const f = FIELDS.find((x) => x.key === key);
-    if (!f) throw new ConfigError(key, 'unknown option', 'flags');
-    assign(cfg, f, coerce(f, v, 'flags'));
+    if (!FIELDS.some((f) => f.key === key)) throw new ConfigError(key, 'unknown option', 'flags');
+    l.set(key.split('.'), v, 'flags');
   }
-  if (cfg.export.spanBatchSize > cfg.export.spanQueueSize) {
-    throw new ConfigError('export.span_batch_size', `must not exceed export.span_queue_size (${cfg.export.spanQueueSize})`, 'config');
-  }
-  return cfg;
+  return validate(l);
 }

@@ -178,6 +178,16 @@ export interface ObjectSchema<T> extends Schema<T> {
   readonly fields: Fields;
 }
 
+/** How a map's errors read (the agent's config says "mapping" and "key", the collector's "map" and "field"). */
+export interface MapWording {
+  notAMap(got: string): string;
+  unknownKey(known: string[]): string;
+}
+const COLLECTOR_WORDING: MapWording = {
+  notAMap: (got) => `must be a map, got ${got}`,
+  unknownKey: (known) => `unknown field (known fields: ${known.join(', ') || 'none'})`,
+};
+
 /**
  * A map with known keys. Unknown keys are an error (typos must not silently fall back to defaults);
  * `check` validates across fields after each parsed and throws ConfigError via `fail(key, reason)`.
@@ -185,18 +195,17 @@ export interface ObjectSchema<T> extends Schema<T> {
 export function object<F extends Fields>(
   fields: F,
   check?: (value: ObjectOf<F>, fail: (key: string, reason: string) => never) => void,
+  wording: MapWording = COLLECTOR_WORDING,
 ): ObjectSchema<ObjectOf<F>> {
   return {
     fields,
     expects: 'a map',
     parse(raw, path) {
       if (raw === undefined || raw === null) raw = {};
-      if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(path, `must be a map, got ${show(raw)}`);
+      if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(path, wording.notAMap(show(raw)));
       const input = raw as Record<string, unknown>;
       for (const key of Object.keys(input)) {
-        if (!(key in fields)) {
-          throw new ConfigError(join(path, key), `unknown field (known fields: ${Object.keys(fields).join(', ') || 'none'})`);
-        }
+        if (!(key in fields)) throw new ConfigError(join(path, key), wording.unknownKey(Object.keys(fields)));
       }
       const out: Record<string, unknown> = {};
       for (const [key, schema] of Object.entries(fields)) out[key] = schema.parse(input[key], join(path, key));

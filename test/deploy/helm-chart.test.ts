@@ -8,16 +8,14 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { parseConfig } from '../../otel-collector/service/collector-config.js';
 import { builtinRegistry } from '../../otel-collector/components.js';
-import { defaultConfig, applyObject, parseYamlConfig } from '../../agent/config/agent-config.js';
+import { configFromObject, parseYamlConfig } from '../../agent/config/agent-config.js';
 import { renderChart, plainManifests, find, root, type Doc } from './helpers/render-chart.js';
 
 const plain = plainManifests();
 const chart = renderChart();
 const agentConfig = (docs: Doc[]) => {
   const text = find(docs, 'ConfigMap', 'sockeye-agent-config')!.data['agent.yaml'] as string;
-  const cfg = defaultConfig();
-  applyObject(cfg, parseYamlConfig(text, 'agent.yaml'), 'agent.yaml'); // unknown keys or bad values throw
-  return cfg;
+  return configFromObject(parseYamlConfig(text, 'agent.yaml'), 'agent.yaml'); // unknown keys or bad values throw
 };
 
 test('default render has every object of the plain manifests, plus the agent config', () => {
