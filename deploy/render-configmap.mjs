@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes deploy/collector-configmap.yaml from processor-config/collector.yaml, so the deployed
 // pipeline is the repository's default one. Run after editing that file: node deploy/render-configmap.mjs
-// (test/collector/k8s-deploy-manifests.test.ts fails when the two differ).
+// (test/collector/k8s/k8s-deploy-manifests.test.ts fails when the two differ).
 import { readFileSync, writeFileSync } from 'node:fs';
 const root = new URL('..', import.meta.url);
 const src = readFileSync(new URL('processor-config/collector.yaml', root), 'utf8');

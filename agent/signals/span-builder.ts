@@ -1,4 +1,5 @@
-// Transaction → span + metric record, per shared/BRIEF.md §2. Pure apart from the route registry:
+// Transaction → span + metric record, named by the semantic conventions (common/semconv/semconv.ts,
+// docs/agent.md). Pure apart from the route registry:
 // bytes-derived objects in, span objects out; the caller decides ids/linking and where they go.
 import type { Attributes } from '@opentelemetry/api';
 import type { Transaction } from '../protocols/transaction.js';
@@ -179,7 +180,7 @@ export class SpanBuilder {
     let isError = false;
     if (!d.rcode) {
       // Unanswered: whether our request timeout fired or the client gave up and closed its
-      // socket first, the lookup timed out (brief §2: error.type = timeout).
+      // socket first, the lookup timed out (error.type = timeout).
       span.setError('timeout');
       isError = true;
     } else if (d.rcode !== 'NOERROR') {

@@ -8,7 +8,7 @@
 //   node dist/bench/collector/k8s-cache-rss.js [pods]
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { K8sApiTestServer, PATHS } from '../../test/collector/k8s-api-test-server.js';
+import { K8sApiTestServer, PATHS } from '../../test/collector/helpers/k8s-api-test-server.js';
 
 const MIB = 1024 * 1024;
 

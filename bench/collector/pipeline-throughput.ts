@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { encodeRequests, sendAll, startSink, makeRequest, type K8sEnds } from './otlp-load.js';
 import type { Span } from '../../otel-collector/pdata/index.js';
-import { K8sApiTestServer, PATHS } from '../../test/collector/k8s-api-test-server.js';
+import { K8sApiTestServer, PATHS } from '../../test/collector/helpers/k8s-api-test-server.js';
 import { decodeTraceRequest, encodeTraceRequest, encodeTraceRequestWithLibrary } from '../../otel-collector/pdata/index.js';
 
 const GOAL = 100_000;

@@ -4,7 +4,7 @@
 // largest cost of the export path. This encoder measures every nested message once (sizes cached
 // in visit order), allocates the output once, and writes straight into it.
 // It emits canonical proto3 (default scalars omitted; `optional` AnyValue members written when set)
-// and is checked field for field against protobufjs in test/collector/fast-trace-encoder.test.ts.
+// and is checked field for field against protobufjs in test/collector/pdata/fast-trace-encoder.test.ts.
 import type { Traces, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink, KeyValue, AnyValue, InstrumentationScope, Resource, Int64 } from './types.js';
 
 const TWO32 = 4294967296;

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { ConntrackWatcher } from '../../agent/conntrack/conntrack-watcher.js';
 import {
   NodeTopology, netnsUnavailable, CLIENT_IP, SERVER_IP, VIP, VIP_PORT, SERVER_PORT, TCP_ECHO_SERVER, SHORT_CONNECTIONS_CLIENT,
-} from './netns-node-topology.js';
+} from './helpers/netns-node-topology.js';
 
 const skip = netnsUnavailable();
 const test = (name: string, fn: () => Promise<void> | void) => baseTest(name, { skip }, fn);

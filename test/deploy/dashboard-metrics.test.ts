@@ -19,7 +19,7 @@ import { createMetricExporter, createSpanExporter } from '../../agent/export/otl
 import { startCollector, receiverPorts, sdkClientServerSpans, waitFor } from '../collector/helpers/collector-harness.js';
 import type { PrometheusExporter } from '../../otel-collector/exporters/prometheus/prometheus-exporter.js';
 import { httpTx, grpcTx, dnsTx } from '../signals/helpers/make-transaction.js';
-import { EventScript, runEngine } from '../protocols/engine-event-script.js';
+import { EventScript, runEngine } from '../protocols/helpers/engine-event-script.js';
 import { AgentChild, kernelAgentUnavailable } from '../agent/helpers/agent-child.js';
 import { promqlNames, dashboardExprs, exposedSeries, LABEL_REPLACE_TAIL } from './helpers/promql-names.js';
 import { root } from './helpers/render-chart.js';

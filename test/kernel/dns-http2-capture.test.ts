@@ -7,7 +7,7 @@ import { KernelCapture } from '../../agent/capture/kernel-capture.js';
 import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js';
 import { builtinParsers } from '../../agent/protocols/engine/builtin-parsers.js';
 import type { Transaction } from '../../agent/protocols/transaction.js';
-import { firstLine, peerPath, Recorder, run, startPeer, startServer, stopPeer, type Peer } from './capture-helpers.js';
+import { firstLine, peerPath, Recorder, run, startPeer, startServer, stopPeer, type Peer } from './helpers/capture-helpers.js';
 
 let rec: Recorder;
 const peers: Peer[] = [];

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GapEvent } from '../../agent/capture/capture-events.js';
 import { KernelCapture } from '../../agent/capture/kernel-capture.js';
-import { peerPath, Recorder, run, startPeer, startServer, stopPeer, type Peer } from './capture-helpers.js';
+import { peerPath, Recorder, run, startPeer, startServer, stopPeer, type Peer } from './helpers/capture-helpers.js';
 
 const peers: Peer[] = [];
 const recorders: Recorder[] = [];

@@ -8,7 +8,7 @@ import {
 import {
   FIXTURE_RECORD_SIZE, GETPPID_PROGRAM, MISSING_TP_PROGRAM, NO_ECHO, callGetppid, fixtureObject,
   kernelSkipReason, parseFixtureRecord, rejectedObject, u32Key, u64Value, waitFor, type FixtureRecord,
-} from './native-fixture-helpers.js';
+} from './helpers/native-fixture-helpers.js';
 
 const skip = kernelSkipReason();
 

@@ -8,7 +8,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { fixtureObject, kernelSkipReason, repoRoot, sockeyeObject, waitFor } from './native-fixture-helpers.js';
+import { fixtureObject, kernelSkipReason, repoRoot, sockeyeObject, waitFor } from './helpers/native-fixture-helpers.js';
 
 const bpftool = ['/usr/sbin/bpftool', '/sbin/bpftool'].find((p) => existsSync(p)) ?? 'bpftool';
 const skip = kernelSkipReason();

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { GETPPID_PROGRAM, fixtureObject, kernelSkipReason, repoRoot } from './native-fixture-helpers.js';
+import { GETPPID_PROGRAM, fixtureObject, kernelSkipReason, repoRoot } from './helpers/native-fixture-helpers.js';
 
 const skip = kernelSkipReason();
 const addonModule = JSON.stringify(`${repoRoot}dist/agent/capture/native-bpf.js`);

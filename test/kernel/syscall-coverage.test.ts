@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaptureEvent, DataEvent } from '../../agent/capture/capture-events.js';
-import { Recorder, startPeer, stopPeer, text, type Peer } from './capture-helpers.js';
+import { Recorder, startPeer, stopPeer, text, type Peer } from './helpers/capture-helpers.js';
 
 const source = fileURLToPath(new URL('../../../test/fixtures/peers/syscall-peer.c', import.meta.url));
 const compiler = ['cc', 'clang'].find((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);

@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { formatEvent, parseTraceArgs, printableFirstLine } from '../../cli/trace-command.js';
-import { run, startPeer, startServer, stopPeer, type Peer } from './capture-helpers.js';
+import { run, startPeer, startServer, stopPeer, type Peer } from './helpers/capture-helpers.js';
 
 const cli = fileURLToPath(new URL('../../../bin/sockeye.js', import.meta.url));
 const peers: Peer[] = [];

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeDnsMessage } from '../../agent/protocols/dns/dns-message.js';
-import { require } from './http2-dns-test-helpers.js';
+import { require } from './helpers/http2-dns-test-helpers.js';
 
 const dnsPacket = require('dns-packet');
 

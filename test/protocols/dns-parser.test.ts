@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DnsParser } from '../../agent/protocols/dns/dns-parser.js';
 import type { DataEvent } from '../../agent/capture/capture-events.js';
-import { CollectingSink, connInfo, gapFor, loadFixture, rechunk, require, run, splitEvent, summary, toEvents } from './http2-dns-test-helpers.js';
+import { CollectingSink, connInfo, gapFor, loadFixture, rechunk, require, run, splitEvent, summary, toEvents } from './helpers/http2-dns-test-helpers.js';
 
 const dnsPacket = require('dns-packet');
 

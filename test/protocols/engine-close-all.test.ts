@@ -6,7 +6,7 @@ import type { Transaction } from '../../agent/protocols/transaction.js';
 import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js';
 import { ParserRegistry } from '../../agent/protocols/engine/parser-registry.js';
 import { createHttp1Parser } from '../../agent/protocols/http1/http1-connection-parser.js';
-import { EventScript } from './engine-event-script.js';
+import { EventScript } from './helpers/engine-event-script.js';
 
 test('closeAll ends every open connection at the given time; open requests become evicted transactions', () => {
   const txs: Transaction[] = [];

@@ -10,7 +10,7 @@ import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js'
 import { ParserRegistry } from '../../agent/protocols/engine/parser-registry.js';
 import { defaultEngineOptions, EngineOptionsError, resolveEngineOptions } from '../../agent/protocols/engine/engine-options.js';
 import { createHttp1Parser } from '../../agent/protocols/http1/http1-connection-parser.js';
-import { EventScript, runEngine } from './engine-event-script.js';
+import { EventScript, runEngine } from './helpers/engine-event-script.js';
 
 const http1Only = () => new ParserRegistry().register('http1', createHttp1Parser);
 const exchange = (s: EventScript, path: string) => s.data('egress', `GET ${path} HTTP/1.1\r\n\r\n`).data('ingress', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');

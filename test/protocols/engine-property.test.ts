@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { CaptureEvent } from '../../agent/capture/capture-events.js';
 import type { Transaction } from '../../agent/protocols/transaction.js';
 import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js';
-import { build, planArb } from './http1-exchange-generator.js';
+import { build, planArb } from './helpers/http1-exchange-generator.js';
 
 test('interleaved connections with evictions: at most once, never a wrong pair, bounded', () => {
   fc.assert(fc.property(

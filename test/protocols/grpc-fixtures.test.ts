@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Http2Parser } from '../../agent/protocols/http2/http2-parser.js';
 import type { DataEvent } from '../../agent/capture/capture-events.js';
-import { CollectingSink, connInfo, loadFixture, run, splitEvent, summary, toEvents } from './http2-dns-test-helpers.js';
+import { CollectingSink, connInfo, loadFixture, run, splitEvent, summary, toEvents } from './helpers/http2-dns-test-helpers.js';
 
 function parse(events: readonly DataEvent[]): CollectingSink {
   const sink = new CollectingSink();

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { HpackDecoder } from '../../agent/protocols/http2/hpack-decoder.js';
 import { huffmanCodes, huffmanDecode, huffmanEncode } from '../../agent/protocols/http2/hpack-huffman.js';
 import { STATIC_TABLE } from '../../agent/protocols/http2/hpack-static-table.js';
-import { hpackCompressor, require } from './http2-dns-test-helpers.js';
+import { hpackCompressor, require } from './helpers/http2-dns-test-helpers.js';
 
 const pairs = (h: string[]): [string, string][] => {
   const out: [string, string][] = [];

@@ -11,7 +11,7 @@ import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js'
 import { ParserRegistry } from '../../agent/protocols/engine/parser-registry.js';
 import { createHttp1Parser } from '../../agent/protocols/http1/http1-connection-parser.js';
 import { builtinParsers } from '../../agent/protocols/engine/builtin-parsers.js';
-import { EventScript } from './engine-event-script.js';
+import { EventScript } from './helpers/engine-event-script.js';
 
 interface Fixture { description: string; expect: { method: string; target: string; status: number; upgrade?: string }[]; chunks: { dir: Direction; data: string }[] }
 

@@ -9,7 +9,7 @@ import type { CaptureEvent } from '../../agent/capture/capture-events.js';
 import { defaultObjectPath } from '../../agent/capture/kernel-capture.js';
 import type { Transaction } from '../../agent/protocols/transaction.js';
 import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js';
-import { Recorder, run, startServer, stopPeer, type Peer } from '../kernel/capture-helpers.js';
+import { Recorder, run, startServer, stopPeer, type Peer } from '../kernel/helpers/capture-helpers.js';
 
 const skip = existsSync(defaultObjectPath) ? false : `BPF object not built (${defaultObjectPath})`;
 let rec: Recorder;

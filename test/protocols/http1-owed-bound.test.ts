@@ -8,8 +8,8 @@ import type { Transaction } from '../../agent/protocols/transaction.js';
 import type { ProtocolSwitch } from '../../agent/protocols/protocol-parser.js';
 import { resolveEngineOptions } from '../../agent/protocols/engine/engine-options.js';
 import { createHttp1Parser } from '../../agent/protocols/http1/http1-connection-parser.js';
-import { EventScript, runEngine } from './engine-event-script.js';
-import { connInfo } from './http2-dns-test-helpers.js';
+import { EventScript, runEngine } from './helpers/engine-event-script.js';
+import { connInfo } from './helpers/http2-dns-test-helpers.js';
 
 const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 const summary = (txs: Transaction[]) => txs.map((t) => `${t.http!.request.target} ${t.http!.response?.status ?? t.error}`);

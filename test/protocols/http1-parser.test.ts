@@ -2,7 +2,7 @@
 // (the recorded ones are in http1-fixtures.test.ts). Events are built as the capture reports them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventScript, runEngine } from './engine-event-script.js';
+import { EventScript, runEngine } from './helpers/engine-event-script.js';
 
 const ok = (len: number, extra = '') => `HTTP/1.1 200 OK\r\nContent-Length: ${len}\r\n${extra}\r\n` + 'b'.repeat(len);
 const summary = (txs: ReturnType<typeof runEngine>['txs']) => txs.map((t) => `${t.http!.request.method} ${t.http!.request.target} ${t.http!.response?.status ?? t.error}`);

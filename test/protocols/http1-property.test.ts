@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Transaction } from '../../agent/protocols/transaction.js';
-import { runEngine } from './engine-event-script.js';
-import { build, planArb, type render } from './http1-exchange-generator.js';
+import { runEngine } from './helpers/engine-event-script.js';
+import { build, planArb, type render } from './helpers/http1-exchange-generator.js';
 
 function pathIndex(tx: Transaction): number {
   return Number(tx.http!.request.path.slice(2));

@@ -6,7 +6,7 @@ import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js'
 import type { CaptureEvent, DataEvent } from '../../agent/capture/capture-events.js';
 import type { Transaction } from '../../agent/protocols/transaction.js';
 import { Http2Parser } from '../../agent/protocols/http2/http2-parser.js';
-import { connInfo, frame, hpackCompressor, loadFixture, toEvents } from './http2-dns-test-helpers.js';
+import { connInfo, frame, hpackCompressor, loadFixture, toEvents } from './helpers/http2-dns-test-helpers.js';
 
 function engineRun(events: CaptureEvent[], tickNs?: number): { txs: Transaction[]; counters: Record<string, number>; engine: ProtocolEngine } {
   const txs: Transaction[] = [];

@@ -7,7 +7,7 @@ import { Http2Parser } from '../../agent/protocols/http2/http2-parser.js';
 import type { DataEvent } from '../../agent/capture/capture-events.js';
 import {
   CollectingSink, connInfo, loadFixture, rechunk, run, splitEvent, summary, toEvents,
-} from './http2-dns-test-helpers.js';
+} from './helpers/http2-dns-test-helpers.js';
 
 function parse(events: readonly DataEvent[], role: 'client' | 'server' = 'client'): CollectingSink {
   const sink = new CollectingSink();

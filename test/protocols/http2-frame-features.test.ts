@@ -7,7 +7,7 @@ import { Http2Parser } from '../../agent/protocols/http2/http2-parser.js';
 import type { DataEvent } from '../../agent/capture/capture-events.js';
 import { defaultEngineOptions } from '../../agent/protocols/engine/engine-options.js';
 import { findFrameBoundary } from '../../agent/protocols/http2/http2-frames.js';
-import { CollectingSink, connInfo, frame, hpackCompressor } from './http2-dns-test-helpers.js';
+import { CollectingSink, connInfo, frame, hpackCompressor } from './helpers/http2-dns-test-helpers.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const EMPTY = new Uint8Array(0);

@@ -9,7 +9,7 @@ import type { CaptureEvent, DataEvent } from '../../agent/capture/capture-events
 import type { Transaction } from '../../agent/protocols/transaction.js';
 import {
   CollectingSink, connInfo, frame, gapFor, hpackCompressor, loadFixture, run, toEvents,
-} from './http2-dns-test-helpers.js';
+} from './helpers/http2-dns-test-helpers.js';
 
 const FIXTURES: [('http2' | 'grpc'), string][] = [
   ['http2', 'node-get-post-404'], ['http2', 'node-concurrent'], ['http2', 'node-padded-continuation'],

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CaptureEvent, DataEvent, Direction, Role } from '../../agent/capture/capture-events.js';
 import { DnsParser } from '../../agent/protocols/dns/dns-parser.js';
-import { EventScript, runEngine } from './engine-event-script.js';
-import { CollectingSink, connInfo, frame, hpackCompressor, loadFixture, run, toEvents } from './http2-dns-test-helpers.js';
+import { EventScript, runEngine } from './helpers/engine-event-script.js';
+import { CollectingSink, connInfo, frame, hpackCompressor, loadFixture, run, toEvents } from './helpers/http2-dns-test-helpers.js';
 
 const EMPTY = new Uint8Array(0);
 const flip = (d: Direction): Direction => (d === 'egress' ? 'ingress' : 'egress');
