@@ -113,6 +113,9 @@ export class SignalPipeline {
         this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: built });
         return;
       }
+      if (built.incomplete) {
+        this.t.add('sockeye_transactions_incomplete_total', 'Transactions whose outcome is unknown because the capture lost bytes (counted in RED without error or status), by reason.', 1, { reason: built.incomplete, protocol: tx.protocol });
+      }
       this.metrics.record(who.serviceName, built.metric, who.podUid);
       if (this.liveOn) this.live.record(who.serviceName, built.operation, tx.role === 'server' ? 'server' : 'client', built.metric.seconds, built.isError);
       if (built.natMiss) this.natLate?.missed(built.span, tx.tuple);
