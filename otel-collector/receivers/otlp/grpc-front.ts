@@ -1,6 +1,7 @@
 // OTLP/gRPC front end on @grpc/grpc-js: the three Export services, request decoding that reports
 // malformed bytes as INVALID_ARGUMENT (not an internal error), message size limit, gzip (grpc-js
-// negotiates it), and retryable refusals as UNAVAILABLE with a RetryInfo detail.
+// negotiates it), retryable refusals as UNAVAILABLE with a RetryInfo detail, and a connection
+// idle limit (otlp-config.ts: what closes connections a broken client left behind).
 import * as grpc from '@grpc/grpc-js';
 import type { Signal, SignalData } from '../../component/consumer.js';
 import type { CreateSettings } from '../../component/factory.js';
@@ -9,6 +10,7 @@ import {
   encodeTraceResponse, encodeMetricsResponse, encodeLogsResponse, type DecodeResult,
 } from '../../pdata/codec.js';
 import type { ExportHandler } from './export-handler.js';
+import type { GrpcServerParameters } from './otlp-config.js';
 
 const SERVICES: Record<Signal, { path: string; decode: (b: Uint8Array) => DecodeResult<unknown>; encode: typeof encodeTraceResponse }> = {
   traces: { path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export', decode: decodeTraceRequest, encode: encodeTraceResponse },
@@ -34,12 +36,27 @@ function definition(signal: Signal): grpc.ServiceDefinition {
   };
 }
 
+/** grpc-js channel options for the connection lifetime settings (0 = off → option left unset). */
+export function lifetimeOptions(p: GrpcServerParameters): grpc.ServerOptions {
+  const o: grpc.ServerOptions = { 'grpc.max_connection_idle_ms': p.max_connection_idle };
+  if (p.max_connection_age > 0) {
+    o['grpc.max_connection_age_ms'] = p.max_connection_age;
+    o['grpc.max_connection_age_grace_ms'] = p.max_connection_age_grace;
+  }
+  if (p.time > 0) {
+    o['grpc.keepalive_time_ms'] = p.time;
+    o['grpc.keepalive_timeout_ms'] = p.timeout;
+  }
+  return o;
+}
+
 export async function startGrpcFront(
-  s: CreateSettings, endpoint: string, maxMiB: number, handle: ExportHandler,
+  s: CreateSettings, endpoint: string, maxMiB: number, handle: ExportHandler, lifetime: GrpcServerParameters,
 ): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxMiB * 1024 * 1024,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
+    ...lifetimeOptions(lifetime),
   });
   const malformed = s.telemetry.counter('receiver_malformed_requests', 'Requests that could not be decoded.');
   for (const signal of ['traces', 'metrics', 'logs'] as const) {
