@@ -4,7 +4,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { Transaction } from '../protocols/transaction.js';
 import type { BootClock } from './boot-clock.js';
 import type { ProcessIdentity } from './process-resource.js';
-import { redactQuery, buildFullUrl } from './redaction.js';
+import { redactPath, redactQuery, buildFullUrl, stripHostUserinfo } from './redaction.js';
 import type { RouteRegistry } from './route-template.js';
 import { GRPC_SERVER_ERROR_CODES, HTTP_METHODS, METRIC, grpcCodeName, type MetricName } from './semconv.js';
 import { SpanKind, TxSpan } from './tx-span.js';
@@ -85,7 +85,7 @@ export class SpanBuilder {
     if (server) {
       route = this.routes.route(who.serviceName, req.path);
       name = known ? `${method} ${route}` : 'HTTP';
-      a['url.path'] = req.path;
+      a['url.path'] = redactPath(req.path);
       if (req.query) a['url.query'] = redactQuery(req.query);
       a['url.scheme'] = scheme;
       a['http.route'] = route;
@@ -215,7 +215,8 @@ export class SpanBuilder {
   }
 }
 
-function hostOnly(host: string): string {
+function hostOnly(raw: string): string {
+  const host = stripHostUserinfo(raw);
   if (host.startsWith('[')) return host.slice(1, host.indexOf(']') > 0 ? host.indexOf(']') : undefined);
   const c = host.lastIndexOf(':');
   return c > 0 && host.indexOf(':') === c ? host.slice(0, c) : host;

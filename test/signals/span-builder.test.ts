@@ -95,10 +95,10 @@ test('unknown method becomes _OTHER with name HTTP and the original kept', () =>
   assert.equal(s.attributes['http.request.method_original'], 'FROB');
 });
 
-test('client span: url.full without credentials and with secret query values redacted', () => {
+test('client span: url.full with credentials as REDACTED:REDACTED (semconv) and secret query values redacted', () => {
   const b = build(httpTx({ role: 'client', target: 'http://alice:s3cret@api.test/v1/items?access_token=abc123&q=shoes&api_key=k', headers: { host: 'api.test' } }));
   const url = String(b.span.attributes['url.full']);
-  assert.equal(url, 'http://api.test/v1/items?access_token=REDACTED&q=shoes&api_key=REDACTED');
+  assert.equal(url, 'http://REDACTED:REDACTED@api.test/v1/items?access_token=REDACTED&q=shoes&api_key=REDACTED');
   assert.equal(b.span.attributes['server.address'], 'api.test');
   const origin = build(httpTx({ role: 'client', target: '/login?password=hunter2&user=bob', headers: { host: 'svc:8080' } }));
   assert.equal(origin.span.attributes['url.full'], 'http://svc:8080/login?password=REDACTED&user=bob');
