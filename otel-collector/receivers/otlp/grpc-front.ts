@@ -3,6 +3,7 @@
 // negotiates it), retryable refusals as UNAVAILABLE with a RetryInfo detail, and a connection
 // idle limit (otlp-config.ts: what closes connections a broken client left behind).
 import * as grpc from '@grpc/grpc-js';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { Signal, SignalData } from '../../component/consumer.js';
 import type { CreateSettings } from '../../component/factory.js';
 import {
@@ -50,13 +51,33 @@ export function lifetimeOptions(p: GrpcServerParameters): grpc.ServerOptions {
   return o;
 }
 
+/**
+ * Counts every call that ended with a non-OK status, by status name — including the ones grpc-js
+ * answers by itself before our handler runs (RESOURCE_EXHAUSTED for a message over the size limit,
+ * INTERNAL for a body that does not decompress). grpc-js has no hook for those, so this interceptor
+ * watches the HTTP/2 stream of the innermost call (grpc-js 1.14 keeps it as `stream`) and reads the
+ * grpc-status it sent; if that field ever disappears nothing is counted, and the receiver test fails.
+ */
+function failedCallCounter(count: (reason: string) => void): grpc.ServerInterceptor {
+  return (_method, call) => {
+    const stream = (call as unknown as { stream?: ServerHttp2Stream }).stream;
+    stream?.once('close', () => {
+      const code = Number(stream.sentTrailers?.['grpc-status'] ?? stream.sentHeaders?.['grpc-status'] ?? -1);
+      if (code > 0) count((grpc.status[code] ?? String(code)).toLowerCase());
+    });
+    return new grpc.ServerInterceptingCall(call);
+  };
+}
+
 export async function startGrpcFront(
   s: CreateSettings, endpoint: string, maxMiB: number, handle: ExportHandler, lifetime: GrpcServerParameters,
 ): Promise<{ server: grpc.Server; port: number }> {
+  const failed = s.telemetry.counter('receiver_failed_requests', 'Requests answered with an error, by reason (HTTP: the answer\'s cause; gRPC: the status code).');
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxMiB * 1024 * 1024,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
     ...lifetimeOptions(lifetime),
+    interceptors: [failedCallCounter((reason) => failed.add(1, { receiver: s.id.toString(), transport: 'grpc', reason }))],
   });
   const malformed = s.telemetry.counter('receiver_malformed_requests', 'Requests that could not be decoded.');
   for (const signal of ['traces', 'metrics', 'logs'] as const) {
