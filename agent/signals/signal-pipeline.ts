@@ -93,6 +93,7 @@ export class SignalPipeline {
       t.register('sockeye_nat_released_early_total', 'Client spans released before their NAT wait was over because too many were waiting.', 'counter', () => [{ value: late.releasedEarly }]);
     }
     t.register('sockeye_metric_services', 'Services with RED metrics.', 'gauge', () => [{ value: this.metrics.serviceCount }]);
+    t.register('sockeye_peer_linker_connections', 'Connections whose exchange sequence the peer linker tracks (freed when they close, else after 60 s idle).', 'gauge', () => [{ value: this.linker.trackedConnections }]);
   }
 
   private readonly txCounters = new Map<string, { value: number }>();
@@ -123,6 +124,11 @@ export class SignalPipeline {
     } catch (e) {
       this.t.add('sockeye_signal_errors_total', 'Transactions that failed in span/metric building (bug or bad input).', 1, { error: (e as Error).name || 'Error' });
     }
+  }
+
+  /** A connection closed (the engine delivered its last transactions): free its bookkeeping now. */
+  connectionClosed(connId: number): void {
+    this.linker.forget(connId);
   }
 
   private emit(span: TxSpan): void {
