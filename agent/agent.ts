@@ -113,7 +113,7 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     liveStats: liveViewShown(cfg),
   });
   const engine = new ProtocolEngine({ requestTimeoutNs: cfg.engine.requestTimeoutMs * 1e6, maxConnections: cfg.engine.maxConnections },
-    (tx) => pipeline.onTransaction(tx));
+    (tx) => pipeline.onTransaction(tx), undefined, (connId) => pipeline.connectionClosed(connId));
   telemetry.register('sockeye_engine', 'Protocol engine counters (events, parse errors, gaps, evictions, ...), by counter.', 'counter',
     () => Object.entries(engine.counters()).filter(([k]) => k !== 'engine_open_connections').map(([k, v]) => ({ labels: { counter: k }, value: v })));
   telemetry.register('sockeye_open_connections', 'Connections the protocol engine tracks.', 'gauge', () => [{ value: engine.openConnections }]);

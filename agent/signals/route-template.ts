@@ -1,6 +1,9 @@
 // http.route heuristic for metric attributes and span names: ids in paths are templated so a
 // service's routes stay a small set; each service gets a cap, and paths beyond it are counted
-// and folded into one overflow route.
+// and folded into one overflow route. Path parameters are dropped and secrets redacted
+// (redaction.ts): a route lands in span names and metric labels.
+import { redactPath } from './redaction.js';
+
 export const OVERFLOW_ROUTE = '/{overflow}';
 
 const NUMERIC = /^\d+$/;
@@ -8,7 +11,10 @@ const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$
 const HEX = /^(?=.*\d)[0-9a-f]{8,}$/i; // hex ids: 8+ hex digits with at least one digit
 const LONG_MIXED = /^(?=.*\d)[A-Za-z0-9_-]{16,}$/; // base64-ish tokens, long hashes
 
-export function templateSegment(seg: string): string {
+export function templateSegment(raw: string): string {
+  // Path parameters (`;jsessionid=…`) are per request, never part of the route.
+  const semi = raw.indexOf(';');
+  const seg = semi < 0 ? raw : raw.slice(0, semi);
   if (seg === '') return seg;
   if (NUMERIC.test(seg)) return '{id}';
   if (UUID.test(seg)) return '{uuid}';
@@ -17,10 +23,10 @@ export function templateSegment(seg: string): string {
   return seg;
 }
 
-/** Templates a raw path (no query). */
+/** Templates a raw path (no query); userinfo and encoded credentials in it are redacted first. */
 export function templatePath(path: string): string {
   const q = path.indexOf('?');
-  const p = q < 0 ? path : path.slice(0, q);
+  const p = redactPath(q < 0 ? path : path.slice(0, q));
   if (p === '' || p === '/') return '/';
   return p.split('/').map(templateSegment).join('/');
 }

@@ -93,6 +93,7 @@ export class SignalPipeline {
       t.register('sockeye_nat_released_early_total', 'Client spans released before their NAT wait was over because too many were waiting.', 'counter', () => [{ value: late.releasedEarly }]);
     }
     t.register('sockeye_metric_services', 'Services with RED metrics.', 'gauge', () => [{ value: this.metrics.serviceCount }]);
+    t.register('sockeye_peer_linker_connections', 'Connections whose exchange sequence the peer linker tracks (freed when they close, else after 60 s idle).', 'gauge', () => [{ value: this.linker.trackedConnections }]);
   }
 
   private readonly txCounters = new Map<string, { value: number }>();
@@ -113,6 +114,9 @@ export class SignalPipeline {
         this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: built });
         return;
       }
+      if (built.incomplete) {
+        this.t.add('sockeye_transactions_incomplete_total', 'Transactions whose outcome is unknown because the capture lost bytes (counted in RED without error or status), by reason.', 1, { reason: built.incomplete, protocol: tx.protocol });
+      }
       this.metrics.record(who.serviceName, built.metric, who.podUid);
       if (this.liveOn) this.live.record(who.serviceName, built.operation, tx.role === 'server' ? 'server' : 'client', built.metric.seconds, built.isError);
       if (built.natMiss) this.natLate?.missed(built.span, tx.tuple);
@@ -120,6 +124,11 @@ export class SignalPipeline {
     } catch (e) {
       this.t.add('sockeye_signal_errors_total', 'Transactions that failed in span/metric building (bug or bad input).', 1, { error: (e as Error).name || 'Error' });
     }
+  }
+
+  /** A connection closed (the engine delivered its last transactions): free its bookkeeping now. */
+  connectionClosed(connId: number): void {
+    this.linker.forget(connId);
   }
 
   private emit(span: TxSpan): void {

@@ -5,7 +5,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { Transaction } from '../protocols/transaction.js';
 import type { BootClock } from './boot-clock.js';
 import type { ProcessIdentity } from './process-resource.js';
-import { redactQuery, buildFullUrl } from './redaction.js';
+import { redactPath, redactQuery, buildFullUrl, stripHostUserinfo } from './redaction.js';
 import type { RouteRegistry } from './route-template.js';
 import { GRPC_SERVER_ERROR_CODES, HTTP_METHODS, METRIC, grpcCodeName, type MetricName } from '../../common/semconv/semconv.js';
 import { SpanKind, TxSpan } from './tx-span.js';
@@ -26,11 +26,25 @@ export interface BuiltSignals {
   /** Route (HTTP) or method (gRPC) or qtype (DNS), for the live view. */
   operation: string;
   isError: boolean;
+  /** Set when the outcome is unknown because the capture lost bytes (never an application error). */
+  incomplete?: IncompleteReason;
   /** A client span whose NAT lookup missed (only when a NAT table is configured): worth a late retry. */
   natMiss?: boolean;
 }
 
 export type SkipReason = 'unknown_role' | 'dns_server_side' | 'incomplete';
+export type IncompleteReason = 'capture_gap';
+
+/** Span attribute (boolean) on spans whose outcome the capture lost; such spans carry no error. */
+export const ATTR_CAPTURE_INCOMPLETE = 'sockeye.capture.incomplete';
+
+/** No outcome seen, and bytes of the exchange were lost by the capture (ring full, stream gap, or
+ *  capture started mid-connection): whatever happened, we cannot call it the application's error. */
+function captureIncomplete(tx: Transaction): IncompleteReason | undefined {
+  if (tx.error === 'stream_reset') return undefined; // a reset was seen: that is the outcome
+  if (tx.error === 'gap' || tx.anomalies.includes('gap') || tx.anomalies.includes('midstream')) return 'capture_gap';
+  return undefined;
+}
 
 export class SpanBuilder {
   /** `nat`: where DNATed client connections really went (one map lookup per client span; docs/nat.md). */
@@ -72,7 +86,7 @@ export class SpanBuilder {
     if (server) {
       route = this.routes.route(who.serviceName, req.path);
       name = known ? `${method} ${route}` : 'HTTP';
-      a['url.path'] = req.path;
+      a['url.path'] = redactPath(req.path);
       if (req.query) a['url.query'] = redactQuery(req.query);
       a['url.scheme'] = scheme;
       a['http.route'] = route;
@@ -102,9 +116,12 @@ export class SpanBuilder {
     }
     const span = this.span(tx, name, server ? SpanKind.SERVER : SpanKind.CLIENT, a, who);
     let isError = false;
+    const incomplete = status === undefined ? captureIncomplete(tx) : undefined;
     if (status !== undefined && (status >= 500 || (!server && status >= 400))) {
       span.setError(String(status));
       isError = true;
+    } else if (incomplete) {
+      a[ATTR_CAPTURE_INCOMPLETE] = true;
     } else if (status === undefined) {
       span.setError(tx.error ?? 'incomplete');
       isError = true;
@@ -112,7 +129,7 @@ export class SpanBuilder {
     if (isError) m['error.type'] = span.attributes['error.type'] as string;
     const seconds = span.durationNs / 1e9;
     const carried = parseTraceparent(req.traceparent);
-    return { span, carried, isError, natMiss, operation: server ? `${method} ${route}` : `${method} ${route}`,
+    return { span, carried, isError, incomplete, natMiss, operation: server ? `${method} ${route}` : `${method} ${route}`,
       metric: { name: server ? METRIC.httpServer : METRIC.httpClient, seconds, attributes: m } };
   }
 
@@ -139,6 +156,7 @@ export class SpanBuilder {
     a['network.protocol.version'] = '2';
     const span = this.span(tx, fullMethod, server ? SpanKind.SERVER : SpanKind.CLIENT, a, who);
     let isError = false;
+    let incomplete: IncompleteReason | undefined;
     if (g.status !== undefined) {
       const code = grpcCodeName(g.status);
       a['rpc.response.status_code'] = code;
@@ -147,6 +165,8 @@ export class SpanBuilder {
         span.setError(code, g.message);
         isError = true;
       }
+    } else if ((incomplete = captureIncomplete(tx)) !== undefined) {
+      a[ATTR_CAPTURE_INCOMPLETE] = true;
     } else {
       // No grpc-status: a reset stream is CANCELLED; otherwise the exchange is incomplete.
       const code = tx.error === 'stream_reset' ? 'CANCELLED' : undefined;
@@ -156,7 +176,7 @@ export class SpanBuilder {
     }
     if (isError) m['error.type'] = span.attributes['error.type'] as string;
     const traceparent = tx.http?.request.traceparent;
-    return { span, carried: parseTraceparent(traceparent), isError, natMiss, operation: fullMethod,
+    return { span, carried: parseTraceparent(traceparent), isError, incomplete, natMiss, operation: fullMethod,
       metric: { name: server ? METRIC.rpcServer : METRIC.rpcClient, seconds: span.durationNs / 1e9, attributes: m } };
   }
 
@@ -178,7 +198,10 @@ export class SpanBuilder {
     if (d.answers?.length) a['dns.answers'] = d.answers.map((x) => x.data);
     const span = this.span(tx, `DNS ${d.qtype}`, SpanKind.CLIENT, a, who);
     let isError = false;
-    if (!d.rcode) {
+    const incomplete = d.rcode ? undefined : captureIncomplete(tx);
+    if (incomplete) {
+      a[ATTR_CAPTURE_INCOMPLETE] = true;
+    } else if (!d.rcode) {
       // Unanswered: whether our request timeout fired or the client gave up and closed its
       // socket first, the lookup timed out (error.type = timeout).
       span.setError('timeout');
@@ -188,12 +211,13 @@ export class SpanBuilder {
       isError = true;
     }
     if (isError) m['error.type'] = span.attributes['error.type'] as string;
-    return { span, isError, natMiss, operation: `DNS ${d.qtype}`,
+    return { span, isError, incomplete, natMiss, operation: `DNS ${d.qtype}`,
       metric: { name: METRIC.dnsLookup, seconds: span.durationNs / 1e9, attributes: m } };
   }
 }
 
-function hostOnly(host: string): string {
+function hostOnly(raw: string): string {
+  const host = stripHostUserinfo(raw);
   if (host.startsWith('[')) return host.slice(1, host.indexOf(']') > 0 ? host.indexOf(']') : undefined);
   const c = host.lastIndexOf(':');
   return c > 0 && host.indexOf(':') === c ? host.slice(0, c) : host;

@@ -60,7 +60,7 @@ function red() {
       ts('Error ratio (5xx)', { h: 8, w: 8, x: 8, y: 1 }, [{
         expr: `sum by (service_name, http_route) (rate(${H}_count{${sel}, http_response_status_code=~"5.."}[$__rate_interval])) / sum by (service_name, http_route) (rate(${H}_count{${sel}}[$__rate_interval]))`,
         legendFormat: '{{service_name}} {{http_route}}',
-      }], 'percentunit', 'Server spans are errors for 5xx only (semantic conventions); 4xx are the client\'s.'),
+      }], 'percentunit', 'Server spans are errors for 5xx only (semantic conventions); 4xx are the client\'s. Requests whose outcome the capture lost have no status code and are never errors.'),
       ts('Duration p50 / p95 / p99', { h: 8, w: 8, x: 16, y: 1 }, [0.5, 0.95, 0.99].map((q) => ({
         expr: `histogram_quantile(${q}, sum by (service_name, le) (rate(${H}_bucket{${sel}}[$__rate_interval])))`, legendFormat: `{{service_name}} p${Math.round(q * 100)}`,
       })), 's'),
@@ -141,7 +141,10 @@ function selfTelemetry() {
         { expr: `sum by (instance) (rate(sockeye_engine{${inst}, counter="engine_gap_bytes"}[$__rate_interval]))`, legendFormat: '{{instance}} stream gaps' },
       ], 'Bps'),
       ts('Parse errors by protocol counter', { h: 8, w: 12, x: 0, y: 12 }, [{ expr: `sum by (counter) (rate(sockeye_engine{${inst}, counter=~".+_parse_errors"}[$__rate_interval]))`, legendFormat: '{{counter}}' }], 'cps'),
-      ts('Transactions by protocol', { h: 8, w: 12, x: 12, y: 12 }, [{ expr: `sum by (protocol) (rate(sockeye_transactions_total{${inst}}[$__rate_interval]))`, legendFormat: '{{protocol}}' }], 'cps'),
+      ts('Transactions by protocol', { h: 8, w: 12, x: 12, y: 12 }, [
+        { expr: `sum by (protocol) (rate(sockeye_transactions_total{${inst}}[$__rate_interval]))`, legendFormat: '{{protocol}}' },
+        { expr: `sum by (protocol) (rate(sockeye_transactions_incomplete_total{${inst}, reason="capture_gap"}[$__rate_interval]))`, legendFormat: '{{protocol}} outcome lost by capture' },
+      ], 'cps', 'Transactions whose outcome the capture lost are counted in RED without an error or a status code: never as the application\'s errors.'),
       ts('Span export', { h: 8, w: 12, x: 0, y: 20 }, [
         { expr: `sum(rate(sockeye_spans_total{${inst}}[$__rate_interval]))`, legendFormat: 'built' },
         { expr: `sum(rate(sockeye_spans_exported_total{${inst}}[$__rate_interval]))`, legendFormat: 'exported' },

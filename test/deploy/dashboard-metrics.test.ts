@@ -46,6 +46,7 @@ function feed(p: SignalPipeline): void {
   p.onTransaction(grpcTx('server', 13));
   p.onTransaction(grpcTx('client', 14));
   p.onTransaction(dnsTx('NOERROR'));
+  p.onTransaction(httpTx({ target: '/api/items/3', error: 'gap' })); // outcome lost by the capture
 }
 
 before(async () => {

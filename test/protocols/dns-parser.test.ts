@@ -192,3 +192,18 @@ test('property: random DNS-over-TCP exchanges, random segmentation and loss → 
       }
     }), { numRuns: 300 });
 });
+
+test('UDP: datagrams lost by the capture mark the waiting queries, so their timeout is not blamed on the server', () => {
+  const events = toEvents(loadFixture('dns', 'dig-udp').chunks, { role: 'server', transport: 'udp' });
+  const query = events.find((e) => e.direction === 'ingress')!;
+  const sink = new CollectingSink();
+  const p = new DnsParser(connInfo('server', 'udp'), sink);
+  run(p, sink, [query, gapFor({ ...query, direction: 'egress' }, 80)]);
+  p.onTick(query.tsNs + 31e9);
+  assert.equal(sink.txs.length, 1);
+  assert.equal(sink.txs[0]!.error, 'timeout');
+  assert.ok(sink.txs[0]!.anomalies.includes('gap'), 'the lost answer is noted on the query');
+  // Control: without the loss the same unanswered query is a plain timeout.
+  const plain = parseUdp([query], query.tsNs + 31e9);
+  assert.deepEqual(plain.txs[0]!.anomalies, []);
+});

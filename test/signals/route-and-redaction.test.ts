@@ -27,10 +27,12 @@ test('per-service route cap: new routes beyond it fold into the overflow route a
   assert.equal(r.route('b', '/w'), '/w', 'the cap is per service');
 });
 
-test('redaction: secret-looking query keys only; URL credentials removed', () => {
+test('redaction: secret-looking query keys only; URL credentials replaced by REDACTED:REDACTED', () => {
   assert.equal(redactQuery('a=1&token=x&Password=y&apiKey=z&key=k&sig=s'), 'a=1&token=REDACTED&Password=REDACTED&apiKey=REDACTED&key=REDACTED&sig=REDACTED');
   assert.equal(redactQuery('monkey=1&tokens=2'), 'monkey=1&tokens=2');
-  assert.equal(redactUrl('https://u:p@h.test:8443/p?x=1&client_secret=c#frag'), 'https://h.test:8443/p?x=1&client_secret=REDACTED#frag');
+  assert.equal(redactUrl('https://u:p@h.test:8443/p?x=1&client_secret=c#frag'), 'https://REDACTED:REDACTED@h.test:8443/p?x=1&client_secret=REDACTED#frag');
+  assert.equal(redactUrl('https://h.test/cb#access_token=t0k&state=1'), 'https://h.test/cb#access_token=REDACTED&state=1', 'a fragment carrying a token');
+  assert.equal(redactUrl('https://h.test/p?keyboard=1&monkey=2'), 'https://h.test/p?keyboard=1&monkey=2', 'words merely containing a secret word are kept');
 });
 
 test('traceparent parsing accepts valid W3C values and rejects invalid ones', () => {

@@ -62,6 +62,32 @@ test('HTTP without a response: error with the engine\'s reason', () => {
   assert.equal(b.span.attributes['http.response.status_code'], undefined);
 });
 
+test('capture loss is not an error: no outcome because bytes were lost → no error.type, marked, RED without status', () => {
+  const http = build(httpTx({ error: 'gap' }));
+  assert.equal(http.span.status.code, SpanStatusCode.UNSET);
+  assert.equal(http.span.attributes['error.type'], undefined);
+  assert.equal(http.span.attributes['sockeye.capture.incomplete'], true);
+  assert.equal(http.isError, false);
+  assert.equal(http.incomplete, 'capture_gap');
+  assert.deepEqual(http.metric.attributes, { 'http.request.method': 'GET', 'network.protocol.version': '1.1', 'http.route': '/users/{id}', 'url.scheme': 'http' });
+  // HTTP/2 / gRPC: a stream that saw a gap and then its connection close has no known outcome either.
+  const grpc = build(grpcTx('client', undefined, { error: 'connection_closed', anomalies: ['gap'] }));
+  assert.equal(grpc.span.attributes['error.type'], undefined);
+  assert.equal(grpc.span.attributes['sockeye.capture.incomplete'], true);
+  assert.equal(grpc.metric.attributes['error.type'], undefined);
+  assert.equal(grpc.metric.attributes['rpc.response.status_code'], undefined);
+  // A reset stream is an outcome (CANCELLED), whatever was lost before it.
+  const reset = build(grpcTx('client', undefined, { error: 'stream_reset', anomalies: ['gap'] }));
+  assert.equal(reset.span.attributes['error.type'], 'CANCELLED');
+  // DNS: an unanswered query whose answer may have been lost by the capture.
+  const dns = build({ ...dnsTx(undefined, 'timeout'), anomalies: ['gap'] });
+  assert.equal(dns.span.attributes['error.type'], undefined);
+  assert.equal(dns.span.attributes['sockeye.capture.incomplete'], true);
+  // Control: with nothing lost, a missing outcome stays the engine's error.
+  assert.equal(build(dnsTx(undefined, 'timeout')).span.attributes['error.type'], 'timeout');
+  assert.equal(build(grpcTx('client', undefined, { error: 'connection_closed' })).span.attributes['error.type'], 'connection_closed');
+});
+
 test('unknown method becomes _OTHER with name HTTP and the original kept', () => {
   const s = build(httpTx({ method: 'FROB' })).span;
   assert.equal(s.name, 'HTTP');
@@ -69,10 +95,10 @@ test('unknown method becomes _OTHER with name HTTP and the original kept', () =>
   assert.equal(s.attributes['http.request.method_original'], 'FROB');
 });
 
-test('client span: url.full without credentials and with secret query values redacted', () => {
+test('client span: url.full with credentials as REDACTED:REDACTED (semconv) and secret query values redacted', () => {
   const b = build(httpTx({ role: 'client', target: 'http://alice:s3cret@api.test/v1/items?access_token=abc123&q=shoes&api_key=k', headers: { host: 'api.test' } }));
   const url = String(b.span.attributes['url.full']);
-  assert.equal(url, 'http://api.test/v1/items?access_token=REDACTED&q=shoes&api_key=REDACTED');
+  assert.equal(url, 'http://REDACTED:REDACTED@api.test/v1/items?access_token=REDACTED&q=shoes&api_key=REDACTED');
   assert.equal(b.span.attributes['server.address'], 'api.test');
   const origin = build(httpTx({ role: 'client', target: '/login?password=hunter2&user=bob', headers: { host: 'svc:8080' } }));
   assert.equal(origin.span.attributes['url.full'], 'http://svc:8080/login?password=REDACTED&user=bob');

@@ -126,7 +126,12 @@ export class DnsParser implements ConnectionParser {
 
   onGap(ev: GapEvent): void {
     this.sink.count('dns_gaps');
-    if (this.framers === undefined) return; // lost datagrams: their queries time out, counted there
+    if (this.framers === undefined) {
+      // Lost datagrams: a waiting query's answer may be among them, so its timeout says nothing
+      // about the server (marked, so it is not reported as the application's error).
+      for (const q of this.pending.values()) if (!q.anomalies.includes('gap')) q.anomalies.push('gap');
+      return;
+    }
     const out: { msg: Uint8Array; partial: boolean; size: number }[] = [];
     this.framers[ev.direction].lose(ev.lostBytes > 0 ? ev.lostBytes : Number.MAX_SAFE_INTEGER, out, this.sink);
     for (const m of out) this.message({ ...ev, kind: 'data', bytes: m.msg, totalBytes: m.size, offset: 0, syscall: '' }, m.msg, true, m.size);

@@ -53,8 +53,12 @@ export class ProtocolEngine {
    * @param options bounds and timeouts; missing keys take defaults, bad ones throw EngineOptionsError
    * @param sink receives every finished transaction (an exception from it is counted, not propagated)
    * @param registry parsers by protocol; defaults to the built-in ones
+   * @param onClosed told after a connection really closed (its last transactions delivered), so
+   *   per-connection bookkeeping downstream is freed at once; not called for evictions (the
+   *   connection may still be open)
    */
-  constructor(options: Partial<EngineOptions> | undefined, private readonly sink: (tx: Transaction) => void, registry?: ParserRegistry) {
+  constructor(options: Partial<EngineOptions> | undefined, private readonly sink: (tx: Transaction) => void, registry?: ParserRegistry,
+    private readonly onClosed?: (connId: number) => void) {
     this.options = resolveEngineOptions(options);
     this.registry = registry ?? builtinParsers();
   }
@@ -133,6 +137,7 @@ export class ProtocolEngine {
       case 'close':
         this.stats.add('engine_connections_closed');
         this.finish(conn, ev);
+        this.onClosed?.(conn.info.connId);
         break;
       default: break; // connect/accept: the connection entry is all we need
     }

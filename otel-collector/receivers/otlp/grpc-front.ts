@@ -1,7 +1,9 @@
 // OTLP/gRPC front end on @grpc/grpc-js: the three Export services, request decoding that reports
 // malformed bytes as INVALID_ARGUMENT (not an internal error), message size limit, gzip (grpc-js
-// negotiates it), and retryable refusals as UNAVAILABLE with a RetryInfo detail.
+// negotiates it), retryable refusals as UNAVAILABLE with a RetryInfo detail, and a connection
+// idle limit (otlp-config.ts: what closes connections a broken client left behind).
 import * as grpc from '@grpc/grpc-js';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { Signal, SignalData } from '../../component/consumer.js';
 import type { CreateSettings } from '../../component/factory.js';
 import {
@@ -9,6 +11,7 @@ import {
   encodeTraceResponse, encodeMetricsResponse, encodeLogsResponse, type DecodeResult,
 } from '../../pdata/codec.js';
 import type { ExportHandler } from './export-handler.js';
+import type { GrpcServerParameters } from './otlp-config.js';
 
 const SERVICES: Record<Signal, { path: string; decode: (b: Uint8Array) => DecodeResult<unknown>; encode: typeof encodeTraceResponse }> = {
   traces: { path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export', decode: decodeTraceRequest, encode: encodeTraceResponse },
@@ -34,12 +37,47 @@ function definition(signal: Signal): grpc.ServiceDefinition {
   };
 }
 
+/** grpc-js channel options for the connection lifetime settings (0 = off → option left unset). */
+export function lifetimeOptions(p: GrpcServerParameters): grpc.ServerOptions {
+  const o: grpc.ServerOptions = { 'grpc.max_connection_idle_ms': p.max_connection_idle };
+  if (p.max_connection_age > 0) {
+    o['grpc.max_connection_age_ms'] = p.max_connection_age;
+    o['grpc.max_connection_age_grace_ms'] = p.max_connection_age_grace;
+  }
+  if (p.time > 0) {
+    o['grpc.keepalive_time_ms'] = p.time;
+    o['grpc.keepalive_timeout_ms'] = p.timeout;
+  }
+  return o;
+}
+
+/**
+ * Counts every call that ended with a non-OK status, by status name — including the ones grpc-js
+ * answers by itself before our handler runs (RESOURCE_EXHAUSTED for a message over the size limit,
+ * INTERNAL for a body that does not decompress). grpc-js has no hook for those, so this interceptor
+ * watches the HTTP/2 stream of the innermost call (grpc-js 1.14 keeps it as `stream`) and reads the
+ * grpc-status it sent; if that field ever disappears nothing is counted, and the receiver test fails.
+ */
+function failedCallCounter(count: (reason: string) => void): grpc.ServerInterceptor {
+  return (_method, call) => {
+    const stream = (call as unknown as { stream?: ServerHttp2Stream }).stream;
+    stream?.once('close', () => {
+      const code = Number(stream.sentTrailers?.['grpc-status'] ?? stream.sentHeaders?.['grpc-status'] ?? -1);
+      if (code > 0) count((grpc.status[code] ?? String(code)).toLowerCase());
+    });
+    return new grpc.ServerInterceptingCall(call);
+  };
+}
+
 export async function startGrpcFront(
-  s: CreateSettings, endpoint: string, maxMiB: number, handle: ExportHandler,
+  s: CreateSettings, endpoint: string, maxMiB: number, handle: ExportHandler, lifetime: GrpcServerParameters,
 ): Promise<{ server: grpc.Server; port: number }> {
+  const failed = s.telemetry.counter('receiver_failed_requests', 'Requests answered with an error, by reason (HTTP: the answer\'s cause; gRPC: the status code).');
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxMiB * 1024 * 1024,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
+    ...lifetimeOptions(lifetime),
+    interceptors: [failedCallCounter((reason) => failed.add(1, { receiver: s.id.toString(), transport: 'grpc', reason }))],
   });
   const malformed = s.telemetry.counter('receiver_malformed_requests', 'Requests that could not be decoded.');
   for (const signal of ['traces', 'metrics', 'logs'] as const) {

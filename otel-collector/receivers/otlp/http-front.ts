@@ -30,17 +30,17 @@ export interface HttpFrontOptions {
   endpoint: string; maxBody: number; paths: Record<Signal, string>;
 }
 
-class HttpError extends Error { constructor(readonly status: number, message: string) { super(message); } }
+class HttpError extends Error { constructor(readonly status: number, message: string, readonly reason: string) { super(message); } }
 
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((res, rej) => {
     const declared = Number(req.headers['content-length'] ?? -1);
-    if (declared > max) { rej(new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${max} bytes`)); return; }
+    if (declared > max) { rej(new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${max} bytes`, 'body_too_large')); return; }
     const chunks: Buffer[] = [];
     let n = 0;
     req.on('data', (c: Buffer) => {
       n += c.length;
-      if (n > max) { rej(new HttpError(413, `request body exceeds the limit of ${max} bytes`)); req.pause(); return; }
+      if (n > max) { rej(new HttpError(413, `request body exceeds the limit of ${max} bytes`, 'body_too_large')); req.pause(); return; }
       chunks.push(c);
     });
     req.on('end', () => res(Buffer.concat(chunks, n)));
@@ -56,14 +56,16 @@ async function decompress(body: Buffer, encoding: string | undefined, max: numbe
     if (enc === 'deflate') return await inflate(body, { maxOutputLength: max });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE') throw new HttpError(413, `decompressed body exceeds the limit of ${max} bytes`);
-    throw new HttpError(400, `cannot decompress ${enc} body: ${(e as Error).message}`);
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw new HttpError(413, `decompressed body exceeds the limit of ${max} bytes`, 'decompressed_too_large');
+    throw new HttpError(400, `cannot decompress ${enc} body: ${(e as Error).message}`, 'bad_compression');
   }
-  throw new HttpError(415, `unsupported Content-Encoding "${enc}" (supported: gzip, deflate, identity)`);
+  throw new HttpError(415, `unsupported Content-Encoding "${enc}" (supported: gzip, deflate, identity)`, 'unsupported_content_encoding');
 }
 
 export async function startHttpFront(s: CreateSettings, o: HttpFrontOptions, handle: ExportHandler): Promise<{ server: http.Server; port: number }> {
   const malformed = s.telemetry.counter('receiver_malformed_requests', 'Requests that could not be decoded.');
+  const failed = s.telemetry.counter('receiver_failed_requests', 'Requests answered with an error, by reason (HTTP: the answer\'s cause; gRPC: the status code).');
+  const count = (reason: string) => failed.add(1, { receiver: s.id.toString(), transport: 'http', reason });
   const bySignal = new Map(Object.entries(o.paths).map(([sig, p]) => [p, sig as Signal]));
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -76,9 +78,10 @@ export async function startHttpFront(s: CreateSettings, o: HttpFrontOptions, han
       const grpcCode = status === 503 ? 14 : status === 413 ? 8 : 3;
       res.writeHead(status, headers).end(json ? encodeRpcStatusJson(grpcCode, message) : Buffer.from(encodeRpcStatus(grpcCode, message)));
     };
-    if (!signal) { res.writeHead(404, { 'content-type': 'text/plain' }).end(`no OTLP endpoint at ${path}\n`); return; }
-    if (req.method !== 'POST') { res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('use POST\n'); return; }
+    if (!signal) { count('not_found'); res.writeHead(404, { 'content-type': 'text/plain' }).end(`no OTLP endpoint at ${path}\n`); return; }
+    if (req.method !== 'POST') { count('method_not_allowed'); res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('use POST\n'); return; }
     if (!json && ctype !== 'application/x-protobuf' && ctype !== 'application/protobuf') {
+      count('unsupported_content_type');
       res.writeHead(415, { 'content-type': 'text/plain' }).end(`unsupported Content-Type "${ctype}" (use application/x-protobuf or application/json)\n`);
       req.resume();
       return;
@@ -90,10 +93,11 @@ export async function startHttpFront(s: CreateSettings, o: HttpFrontOptions, han
       const decoded = json ? d.json(body) : d.proto(body);
       if (!decoded.ok) {
         malformed.add(1, { receiver: s.id.toString(), transport: 'http' });
-        throw new HttpError(400, decoded.error);
+        throw new HttpError(400, decoded.error, 'malformed');
       }
       const out = await handle(signal, decoded.value as SignalData[Signal], 'http');
       if (out.kind === 'refused') {
+        count(out.retryable ? 'refused_retryable' : 'refused_permanent');
         if (out.retryable) fail(503, out.message, out.retryAfterMs ?? 1000);
         else fail(400, out.message);
         return;
@@ -102,6 +106,7 @@ export async function startHttpFront(s: CreateSettings, o: HttpFrontOptions, han
       res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' })
         .end(json ? encodeExportResponseJson(signal, p) : Buffer.from(d.resp(p)));
     })().catch((e: Error) => {
+      count(e instanceof HttpError ? e.reason : 'internal');
       if (e instanceof HttpError) {
         if (e.status === 413) res.setHeader('connection', 'close');
         fail(e.status, e.message);

@@ -27,7 +27,7 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
         const { grpc, http: h } = cfg.protocols;
         try {
           if (grpc) {
-            const g = await startGrpcFront(s, grpc.endpoint, grpc.max_recv_msg_size_mib, handle);
+            const g = await startGrpcFront(s, grpc.endpoint, grpc.max_recv_msg_size_mib, handle, grpc.keepalive.server_parameters);
             grpcServer = g.server;
             self.grpcPort = g.port;
             s.logger.info(`OTLP/gRPC listening on ${grpc.endpoint.replace(/:0$/, `:${g.port}`)}`);

@@ -65,7 +65,8 @@ service:
     metrics: { receivers: [servicegraph], exporters: [prometheus] }
 `);
   const cfg = (section: 'receivers' | 'processors' | 'connectors' | 'exporters' | 'extensions', id: string) => c[section].get(id)!.config as Record<string, any>;
-  assert.deepEqual(cfg('receivers', 'otlp').protocols.grpc, { endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4 });
+  assert.deepEqual(cfg('receivers', 'otlp').protocols.grpc, { endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4,
+    keepalive: { server_parameters: { max_connection_idle: 10_000, max_connection_age: 0, max_connection_age_grace: 5000, time: 0, timeout: 20_000 } } });
   assert.equal(cfg('receivers', 'otlp').protocols.http.endpoint, '127.0.0.1:4318');
   assert.equal(cfg('receivers', 'otlp').protocols.http.max_request_body_size, 20 * 1024 * 1024);
   assert.deepEqual(cfg('processors', 'batch'), { send_batch_size: 8192, send_batch_max_size: 0, timeout: 200 });
@@ -110,6 +111,11 @@ test('otlp receiver: each validation error', () => {
   rejects(withComponent('receivers', 'otlp/x', 'protocols: { grpc: { endpoint: localhost } }'), 'receivers.otlp/x.protocols.grpc.endpoint: must be an endpoint "host:port" with a port 0-65535, got "localhost"');
   rejects(withComponent('receivers', 'otlp/x', 'protocols: { grpc: { endpoint: "127.0.0.1:70000" } }'), /protocols\.grpc\.endpoint: must be an endpoint "host:port" with a port 0-65535, got "127.0.0.1:70000"/);
   rejects(withComponent('receivers', 'otlp/x', 'protocols: { grpc: { max_recv_msg_size_mib: 0 } }'), 'receivers.otlp/x.protocols.grpc.max_recv_msg_size_mib: must be an integer >= 1 <= 2047, got 0');
+  const sp = (v: string) => withComponent('receivers', 'otlp/x', `protocols: { grpc: { keepalive: { server_parameters: { ${v} } } } }`);
+  rejects(sp('max_connection_idle: 0'), 'receivers.otlp/x.protocols.grpc.keepalive.server_parameters.max_connection_idle: must be at least 100ms, got 0');
+  rejects(sp('max_connection_age: 5ms'), 'receivers.otlp/x.protocols.grpc.keepalive.server_parameters.max_connection_age: must be 0 (off) or at least 100ms');
+  rejects(sp('time: 10ms'), 'receivers.otlp/x.protocols.grpc.keepalive.server_parameters.time: must be 0 (off) or at least 1s');
+  rejects(sp('max_idle: 1s'), /server_parameters\.max_idle: unknown field \(known fields: max_connection_idle, max_connection_age, max_connection_age_grace, time, timeout\)/);
   rejects(withComponent('receivers', 'otlp/x', 'protocols: { http: { max_request_body_size: lots } }'), 'receivers.otlp/x.protocols.http.max_request_body_size: must be a byte size like 4194304, "4MiB" or "512KB", got "lots"');
   rejects(withComponent('receivers', 'otlp/x', 'protocols: { http: { traces_url_path: v1/traces } }'), 'receivers.otlp/x.protocols.http.traces_url_path: must start with "/", got "v1/traces"');
   rejects(withComponent('receivers', 'otlp/x', 'protocols: { thrift: {} }'), 'receivers.otlp/x.protocols.thrift: unknown field (known fields: grpc, http)');

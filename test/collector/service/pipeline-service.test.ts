@@ -67,14 +67,19 @@ exporters: { capture/batched: }
 service: { pipelines: { traces: { receivers: [otlp], processors: [batch], exporters: [capture/batched] } } }
 `);
   const port = receiverPorts(svc).http;
-  for (let i = 0; i < 12; i++) await post(port, spans(1));
+  // A sender is answered once its batch went on, so these requests run side by side.
+  const answered: Promise<Response>[] = [];
+  for (let i = 0; i < 12; i++) answered.push(post(port, spans(1)));
   await waitFor(() => (captured.get('capture/batched') ?? []).length === 1, 2000, 'first batch');
-  await post(port, spans(25)); // 2 pending + 25 = 27 → 10, 10, 7
+  answered.push(post(port, spans(25))); // 2 pending + 25 = 27 → 10, 10, 7
   await waitFor(() => (captured.get('capture/batched') ?? []).length === 4, 2000, 'split batches');
-  await post(port, spans(3));
+  assert.deepEqual((await Promise.all(answered)).map((r) => r.status), Array(13).fill(200), 'every sender answered after its batch went on');
+  const last = post(port, spans(3)).catch(() => undefined); // waits for the batch (1h) or shutdown
+  await new Promise((r) => setTimeout(r, 300));
   const sizes = () => captured.get('capture/batched')!.map((c) => countSpans(c.data as Traces));
   assert.deepEqual(sizes(), [10, 10, 10, 7]);
   await svc.shutdown(); // the 3 waiting spans go out before the exporter stops
+  await last;
   assert.deepEqual(sizes(), [10, 10, 10, 7, 3]);
   assert.equal(svc.telemetry.total('processor_batch_sent_items'), 40);
 });
@@ -86,11 +91,29 @@ processors: { batch: { send_batch_size: 1000, timeout: 50ms } }
 exporters: { capture/timed: }
 service: { pipelines: { traces: { receivers: [otlp], processors: [batch], exporters: [capture/timed] } } }
 `);
-  await post(receiverPorts(svc).http, spans(3));
-  await post(receiverPorts(svc).http, spans(2));
-  assert.equal((captured.get('capture/timed') ?? []).length, 0);
-  await waitFor(() => (captured.get('capture/timed') ?? []).length === 1, 1000, 'timeout flush');
+  const started = Date.now();
+  const answers = await Promise.all([post(receiverPorts(svc).http, spans(3)), post(receiverPorts(svc).http, spans(2))]);
+  assert.deepEqual(answers.map((r) => r.status), [200, 200]);
+  assert.ok(Date.now() - started >= 40, 'the senders were answered when the batch went on, after the timeout');
+  assert.equal((captured.get('capture/timed') ?? []).length, 1);
   assert.equal(countSpans(captured.get('capture/timed')![0]!.data as Traces), 5);
+});
+
+test('batch: when the next stage refuses a batch, its senders get the refusal (503 + Retry-After), not 200', async () => {
+  // memory_limiter after the batch with a 1 MiB limit refuses every batch, retryably.
+  const svc = await collector(`
+receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } } }
+processors: { batch: { send_batch_size: 1000, timeout: 50ms }, memory_limiter: { check_interval: 100ms, limit_mib: 1, spike_limit_mib: 0 } }
+exporters: { capture/refused: }
+service: { pipelines: { traces: { receivers: [otlp], processors: [batch, memory_limiter], exporters: [capture/refused] } } }
+`);
+  const answers = await Promise.all([post(receiverPorts(svc).http, spans(3)), post(receiverPorts(svc).http, spans(2))]);
+  assert.deepEqual(answers.map((r) => r.status), [503, 503]);
+  assert.ok(answers.every((r) => r.headers.get('retry-after') !== null));
+  assert.equal((captured.get('capture/refused') ?? []).length, 0);
+  assert.equal(svc.telemetry.total('processor_batch_dropped_items'), 5);
+  assert.equal(svc.telemetry.total('receiver_refused_items'), 5, 'the receiver counts them as refused: the senders know');
+  assert.equal(svc.telemetry.total('receiver_accepted_items'), 0);
 });
 
 function freePort(): Promise<number> {

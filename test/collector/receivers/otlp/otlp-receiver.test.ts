@@ -174,7 +174,13 @@ test('HTTP limits and bad input: 413 too large (raw and after gunzip), 400 malfo
   assert.equal((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, body: 'x' })).status, 415);
   assert.equal((await fetch(`http://127.0.0.1:${ports.http}/v1/nope`, { method: 'POST' })).status, 404);
   assert.equal((await fetch(url)).status, 405);
+  const badGzip = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }, body: 'not gzip' });
+  assert.equal(badGzip.status, 400);
   assert.equal(svc.telemetry.total('receiver_malformed_requests', { transport: 'http' }), 2);
+  // Every error answer is counted, by reason.
+  const failed = (reason: string) => svc.telemetry.total('receiver_failed_requests', { transport: 'http', reason });
+  assert.deepEqual(['body_too_large', 'decompressed_too_large', 'malformed', 'unsupported_content_type', 'unsupported_content_encoding', 'not_found', 'method_not_allowed', 'bad_compression'].map(failed),
+    [1, 1, 2, 1, 1, 1, 1, 1]);
 });
 
 function grpcExport(port: number, body: Traces | Uint8Array): Promise<{ code: number; details: string; md?: grpc.Metadata }> {
@@ -191,7 +197,7 @@ function grpcExport(port: number, body: Traces | Uint8Array): Promise<{ code: nu
 }
 
 test('gRPC: malformed request is INVALID_ARGUMENT; over the message size limit is RESOURCE_EXHAUSTED', async () => {
-  const { ports } = await start(PIPE().replace('grpc: { endpoint: "127.0.0.1:0" }', 'grpc: { endpoint: "127.0.0.1:0", max_recv_msg_size_mib: 1 }'));
+  const { svc, ports } = await start(PIPE().replace('grpc: { endpoint: "127.0.0.1:0" }', 'grpc: { endpoint: "127.0.0.1:0", max_recv_msg_size_mib: 1 }'));
   const bad = await grpcExport(ports.grpc, Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 1]));
   assert.equal(bad.code, grpc.status.INVALID_ARGUMENT);
   const huge: Traces = { resourceSpans: [{ scopeSpans: [{ spans: [
@@ -199,6 +205,10 @@ test('gRPC: malformed request is INVALID_ARGUMENT; over the message size limit i
   ] }] }] };
   const big = await grpcExport(ports.grpc, huge);
   assert.equal(big.code, grpc.status.RESOURCE_EXHAUSTED);
+  // Both counted, the size refusal too although grpc-js answers it before our handler runs.
+  await waitFor(() => svc.telemetry.total('receiver_failed_requests', { transport: 'grpc' }) >= 2, 2000, 'failed gRPC calls counted');
+  assert.equal(svc.telemetry.total('receiver_failed_requests', { transport: 'grpc', reason: 'resource_exhausted' }), 1);
+  assert.equal(svc.telemetry.total('receiver_failed_requests', { transport: 'grpc', reason: 'invalid_argument' }), 1);
 });
 
 test('gRPC: invalid spans are dropped and answered as partial_success; the valid ones go on', async () => {
