@@ -34,6 +34,8 @@ class DirectionState implements FrameHandler {
   readonly reader: FrameReader;
   readonly hpack: HpackDecoder;
   block: PendingBlock | undefined = undefined;
+  /** This direction was first seen mid-stream (not a loss or a capped capture later on). */
+  pickedUpMidstream = false;
 
   constructor(readonly dir: Direction, readonly parser: Http2Parser, opts: EngineOptions) {
     this.reader = new FrameReader(this, Math.min(opts.maxHeaderBytes, opts.maxBufferedBytesPerConnection));
@@ -147,6 +149,7 @@ export class Http2Parser implements ConnectionParser {
 
   onDesync(d: DirectionState, reason: string): void {
     this.sink.count(reason === 'midstream' ? 'http2_midstream_pickups' : 'http2_desyncs');
+    if (reason === 'midstream') d.pickedUpMidstream = true;
     if (reason !== 'midstream') this.sink.count(`http2_desync_${reason}`);
     d.hpack.desync();
     if (d.block) { d.block = undefined; this.sink.count('http2_header_blocks_lost'); }
@@ -348,7 +351,8 @@ export class Http2Parser implements ConnectionParser {
       };
       if (contentType !== undefined) s.contentType = contentType;
       if (!hasMethod) s.anomalies.add('request_headers_unknown');
-      if (d.hpack.degraded && res.unknownRefs > 0) s.anomalies.add('midstream');
+      // 'midstream' only when that is why the table is incomplete (a capped block is 'hpack_degraded').
+      if (d.pickedUpMidstream && res.unknownRefs > 0) s.anomalies.add('midstream');
       note(s);
       this.streams.set(s.id, s);
       if (block.endStream) this.endStream(s, d.dir, tsNs);
