@@ -6,7 +6,7 @@ import type { BootClock } from './boot-clock.js';
 import type { ProcessIdentity } from './process-resource.js';
 import { redactQuery, buildFullUrl } from './redaction.js';
 import type { RouteRegistry } from './route-template.js';
-import { GRPC_SERVER_ERROR_CODES, HTTP_METHODS, METRIC, grpcCodeName, type MetricName } from './semconv.js';
+import { GRPC_SERVER_ERROR_CODES, HTTP_METHODS, METRIC, RPC_STATUS_CODE, grpcCodeName, type MetricName } from './semconv.js';
 import { SpanKind, TxSpan } from './tx-span.js';
 import { parseTraceparent, type CarriedContext } from './trace-context.js';
 import { addNatPeer, type NatLookup } from '../conntrack/nat-span-attributes.js';
@@ -140,8 +140,8 @@ export class SpanBuilder {
     let isError = false;
     if (g.status !== undefined) {
       const code = grpcCodeName(g.status);
-      a['rpc.response.status_code'] = code;
-      m['rpc.response.status_code'] = code;
+      a[RPC_STATUS_CODE] = code;
+      m[RPC_STATUS_CODE] = code;
       if (g.status !== 0 && (!server || GRPC_SERVER_ERROR_CODES.has(g.status))) {
         span.setError(code, g.message);
         isError = true;
@@ -149,7 +149,7 @@ export class SpanBuilder {
     } else {
       // No grpc-status: a reset stream is CANCELLED; otherwise the exchange is incomplete.
       const code = tx.error === 'stream_reset' ? 'CANCELLED' : undefined;
-      if (code) { a['rpc.response.status_code'] = code; m['rpc.response.status_code'] = code; }
+      if (code) { a[RPC_STATUS_CODE] = code; m[RPC_STATUS_CODE] = code; }
       span.setError(code ?? tx.error ?? 'incomplete');
       isError = true;
     }

@@ -75,7 +75,7 @@ after(async () => {
   await rx?.close();
 });
 
-const calls = (list: FlatSpan[]) => list.map((s) => `${s.name} ${String(s.attributes['rpc.response.status_code'])}`).sort();
+const calls = (list: FlatSpan[]) => list.map((s) => `${s.name} ${String(s.attributes['rpc.status_code'])}`).sort();
 
 function checkSide(kind: number): void {
   const side = spans.filter((s) => s.kind === kind);
@@ -84,7 +84,7 @@ function checkSide(kind: number): void {
     assert.equal(s.attributes['rpc.system.name'], 'grpc');
     assert.equal(s.attributes['rpc.method'], s.name);
   }
-  const errors = side.filter((s) => s.statusCode === ERROR).map((s) => s.attributes['rpc.response.status_code']).sort();
+  const errors = side.filter((s) => s.statusCode === ERROR).map((s) => s.attributes['rpc.status_code']).sort();
   // Server spans: INTERNAL is an error, NOT_FOUND is the caller's problem; client spans: every non-OK.
   const internal = Array(CHANNELS).fill('INTERNAL');
   const notFound = Array(CHANNELS).fill('NOT_FOUND');

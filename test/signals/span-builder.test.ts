@@ -91,11 +91,11 @@ test('gRPC: name is package.Service/Method; server errors only for the server er
   assert.equal(ok.span.name, 'demo.Greeter/SayHello');
   assert.equal(ok.span.attributes['rpc.system.name'], 'grpc');
   assert.equal(ok.span.attributes['rpc.method'], 'demo.Greeter/SayHello');
-  assert.equal(ok.span.attributes['rpc.response.status_code'], 'OK');
+  assert.equal(ok.span.attributes['rpc.status_code'], 'OK');
   assert.equal(ok.span.status.code, SpanStatusCode.UNSET);
   assert.equal(ok.metric.name, METRIC.rpcServer);
   const notFoundServer = build(grpcTx('server', 5));
-  assert.equal(notFoundServer.span.attributes['rpc.response.status_code'], 'NOT_FOUND');
+  assert.equal(notFoundServer.span.attributes['rpc.status_code'], 'NOT_FOUND');
   assert.equal(notFoundServer.span.status.code, SpanStatusCode.UNSET);
   const notFoundClient = build(grpcTx('client', 5));
   assert.equal(notFoundClient.span.status.code, SpanStatusCode.ERROR);
@@ -105,7 +105,7 @@ test('gRPC: name is package.Service/Method; server errors only for the server er
   assert.equal(internal.span.status.code, SpanStatusCode.ERROR);
   assert.equal(internal.span.attributes['error.type'], 'INTERNAL');
   const reset = build(grpcTx('client', undefined, { error: 'stream_reset' }));
-  assert.equal(reset.span.attributes['rpc.response.status_code'], 'CANCELLED');
+  assert.equal(reset.span.attributes['rpc.status_code'], 'CANCELLED');
   assert.equal(reset.span.status.code, SpanStatusCode.ERROR);
 });
 
