@@ -5,6 +5,12 @@
 // deprecated there.
 export const SCHEMA_URL = 'https://opentelemetry.io/schemas/1.45.0';
 
+/**
+ * Our attribute (docs/agent.md, "Honest names"): the attributes whose value could not be decoded
+ * from the captured bytes, e.g. ['rpc.method'] or ['http.request.method', 'url.path'].
+ */
+export const DECODE_INCOMPLETE = 'sockeye.decode.incomplete';
+
 /** gRPC status as a name (OK, NOT_FOUND, …); replaced rpc.response.status_code. */
 export const RPC_STATUS_CODE = 'rpc.status_code';
 export const SCOPE_NAME = 'sockeye-agent';

@@ -113,12 +113,20 @@ export class SignalPipeline {
         this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: built });
         return;
       }
+      if (built.incomplete) this.countIncomplete(tx.protocol, built.incomplete);
       this.metrics.record(who.serviceName, built.metric, who.podUid);
       if (this.liveOn) this.live.record(who.serviceName, built.operation, tx.role === 'server' ? 'server' : 'client', built.metric.seconds, built.isError);
       if (built.natMiss) this.natLate?.missed(built.span, tx.tuple);
       this.linker.offer(tx, built.span, built.carried);
     } catch (e) {
       this.t.add('sockeye_signal_errors_total', 'Transactions that failed in span/metric building (bug or bad input).', 1, { error: (e as Error).name || 'Error' });
+    }
+  }
+
+  /** Spans named by their protocol alone because a field could not be decoded (bounded labels: fixed sets). */
+  private countIncomplete(protocol: string, fields: string[]): void {
+    for (const field of fields) {
+      this.t.add('sockeye_spans_decode_incomplete_total', 'Spans whose method, path or query type could not be decoded from the captured bytes (named after the protocol, attribute sockeye.decode.incomplete), by protocol and missing attribute.', 1, { protocol, field });
     }
   }
 
