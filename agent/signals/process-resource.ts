@@ -18,8 +18,16 @@ export interface ProcessIdentity {
 }
 
 const INTERPRETERS = /^(node|nodejs|python[0-9.]*|ruby|perl|php|java|bash|sh|dash|deno|bun)$/;
-const CONTAINER_ID = /([0-9a-f]{64})(?:\.scope)?\s*$/;
-const POD_UID = /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})/;
+/**
+ * A cgroup directory named after a container: the bare 64-hex id (cgroupfs driver: containerd,
+ * Docker under /docker/), or `<runtime>-<id>` with `.scope` under the systemd driver
+ * (cri-containerd-, crio-, docker-, libpod-, nerdctl-) and without it for CRI-O's cgroupfs layout.
+ */
+const CONTAINER_DIR = /^(?:[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*-)?([0-9a-f]{64})(?:\.scope)?$/;
+/** conmon (CRI-O's monitor) sits beside the container, named after it, but is not in it. */
+const NOT_IN_CONTAINER = /^crio-conmon-/;
+/** A pod's directory: `pod<uid>` (cgroupfs) or `kubepods[-<qos>]-pod<uid with _>.slice` (systemd). */
+const POD_DIR = /(?:^|-)pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$/;
 
 /** OTEL_SERVICE_NAME, else service.name inside OTEL_RESOURCE_ATTRIBUTES, from a NUL-separated environ. */
 export function serviceNameFromEnviron(environ: string): string | undefined {
@@ -65,15 +73,33 @@ export interface CgroupIds {
   podUid?: string;
 }
 
-/** container.id and k8s.pod.uid from a /proc/<pid>/cgroup text (cgroup v1 or v2, cgroupfs or systemd). */
+/**
+ * container.id and k8s.pod.uid from a /proc/<pid>/cgroup text, for every layout in use: cgroup v2
+ * (`0::/path`) and v1 (one line per hierarchy: whichever names the container), systemd and cgroupfs
+ * drivers, containerd, CRI-O, Docker and Podman. The path is read directory by directory and the
+ * innermost container and pod win (nested runtimes: kind nodes, Docker in Docker; sub-cgroups a
+ * container makes below its own directory are passed over).
+ */
 export function idsFromCgroup(text: string): CgroupIds {
   const out: CgroupIds = {};
   for (const line of text.split('\n')) {
-    const path = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
-    const c = CONTAINER_ID.exec(path);
-    if (c && !out.containerId) out.containerId = c[1];
-    const p = POD_UID.exec(path);
-    if (p && !out.podUid) out.podUid = p[1]!.replace(/_/g, '-');
+    const ids = idsFromCgroupPath(line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1).trim());
+    out.containerId ??= ids.containerId;
+    out.podUid ??= ids.podUid;
+  }
+  if (out.containerId === undefined) delete out.containerId;
+  if (out.podUid === undefined) delete out.podUid;
+  return out;
+}
+
+/** The innermost container and pod directories of one cgroup path. */
+export function idsFromCgroupPath(path: string): CgroupIds {
+  const out: CgroupIds = {};
+  for (const dir of path.split('/')) {
+    const c = CONTAINER_DIR.exec(dir);
+    if (c && !NOT_IN_CONTAINER.test(dir)) out.containerId = c[1];
+    const p = POD_DIR.exec(dir);
+    if (p) out.podUid = p[1]!.replace(/_/g, '-');
   }
   return out;
 }
