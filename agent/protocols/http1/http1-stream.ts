@@ -219,26 +219,29 @@ export class Http1Stream {
     return pos;
   }
 
-  /** One byte of a chunk-size line: hex digits, then an extension or CR skipped up to LF. */
+  /** A chunk-size line: hex digits, then an extension or CR skipped up to LF. */
   private inChunkSize(ev: DataEvent, cap: number, pos: number): number {
     if (pos >= cap) { this.capped(ev); return STOP; }
-    const b = ev.bytes[pos++]!;
-    if (b === LF) {
-      if (this.chunkSizeDigits === 0) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
-      if (this.remaining === 0) { this.state = State.Trailers; this.lineLen = 0; }
-      else this.state = State.ChunkData;
-      return pos;
-    }
-    if (this.lineLen === 0) { // still in the hex digits
-      const d = hexDigit(b);
-      if (d >= 0) {
-        if (++this.chunkSizeDigits > 12) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
-        this.remaining = this.remaining * 16 + d;
+    const bytes = ev.bytes;
+    while (pos < cap) {
+      const b = bytes[pos++]!;
+      if (b === LF) {
+        if (this.chunkSizeDigits === 0) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
+        if (this.remaining === 0) { this.state = State.Trailers; this.lineLen = 0; }
+        else this.state = State.ChunkData;
         return pos;
       }
-      if (this.chunkSizeDigits === 0) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
-      this.lineLen = 1; // chunk extension or CR: skipped up to LF
-    } else if (++this.lineLen > 4096) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
+      if (this.lineLen === 0) { // still in the hex digits
+        const d = hexDigit(b);
+        if (d >= 0) {
+          if (++this.chunkSizeDigits > 12) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
+          this.remaining = this.remaining * 16 + d;
+          continue;
+        }
+        if (this.chunkSizeDigits === 0) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
+        this.lineLen = 1; // chunk extension or CR: skipped up to LF
+      } else if (++this.lineLen > 4096) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
+    }
     return pos;
   }
 
@@ -255,12 +258,15 @@ export class Http1Stream {
   /** Trailer lines after the last chunk, up to the empty line that ends the message. */
   private inTrailers(ev: DataEvent, cap: number, base: number, pos: number): number {
     if (pos >= cap) { this.capped(ev); return STOP; }
-    const b = ev.bytes[pos++]!;
-    if (b === LF) {
-      if (this.lineLen === 0) { this.endMessage(base + pos, ev.tsNs, false); return pos; }
-      this.lineLen = 0;
-    } else if (b !== CR || this.lineLen > 0) {
-      this.lineLen++;
+    const bytes = ev.bytes;
+    while (pos < cap) {
+      const b = bytes[pos++]!;
+      if (b === LF) {
+        if (this.lineLen === 0) { this.endMessage(base + pos, ev.tsNs, false); return pos; }
+        this.lineLen = 0;
+      } else if (b !== CR || this.lineLen > 0) {
+        this.lineLen++;
+      }
     }
     return pos;
   }
