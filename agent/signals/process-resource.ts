@@ -7,6 +7,7 @@ import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import type { Attributes } from '@opentelemetry/api';
 import type { ProcessInfo } from '../capture/capture-events.js';
 import { SCHEMA_URL } from './semconv.js';
+import { CgroupPathIndex } from './cgroup-path-index.js';
 
 export interface ProcessIdentity {
   pid: number;
@@ -117,7 +118,8 @@ export class ProcessResources {
   /** Processes whose /proc entries could not be read (gone or not permitted): named from comm. */
   unreadable = 0;
 
-  constructor(private readonly procRoot = '/proc', private readonly maxEntries = 8192, private readonly ttlMs = 30_000) {}
+  constructor(private readonly procRoot = '/proc', private readonly maxEntries = 8192, private readonly ttlMs = 30_000,
+    readonly cgroups = new CgroupPathIndex()) {}
 
   get(proc: ProcessInfo): ProcessIdentity {
     const now = Date.now();
@@ -141,14 +143,25 @@ export class ProcessResources {
     this.cache.delete(pid);
   }
 
-  /** Named from the kernel's comm when /proc has nothing (process gone or not permitted); counted. */
+  /**
+   * Named from the kernel's comm when /proc has nothing (process gone or not permitted); counted.
+   * Its container and pod still come from the cgroup id the event carried (cgroup v2).
+   */
   private fallback(proc: ProcessInfo, now: number): ProcessIdentity {
     this.unreadable++;
     const attributes: Attributes = { 'service.name': proc.comm, 'process.pid': proc.pid, 'process.executable.name': proc.comm,
       'host.name': this.host, 'telemetry.sdk.name': 'sockeye', 'telemetry.sdk.language': 'nodejs' };
+    const path = this.cgroups.pathOf(proc.cgroupId);
+    const cg = path === undefined ? {} : idsFromCgroupPath(path);
+    if (cg.containerId) attributes['container.id'] = cg.containerId;
+    if (cg.podUid) attributes['k8s.pod.uid'] = cg.podUid;
     const key = JSON.stringify(attributes);
     let id = this.interned.get(key);
-    if (!id) this.interned.set(key, (id = { pid: proc.pid, serviceName: proc.comm, attributes, resource: resourceFromAttributes(attributes, { schemaUrl: SCHEMA_URL }) }));
+    if (!id) {
+      id = { pid: proc.pid, serviceName: proc.comm, ...(cg.podUid ? { podUid: cg.podUid } : {}), attributes,
+        resource: resourceFromAttributes(attributes, { schemaUrl: SCHEMA_URL }) };
+      this.interned.set(key, id);
+    }
     this.cache.set(proc.pid, { expires: now + this.ttlMs, id });
     return id;
   }

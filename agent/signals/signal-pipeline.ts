@@ -85,6 +85,8 @@ export class SignalPipeline {
     t.register('sockeye_traceparent_adopted_total', 'Spans that joined a trace carried in a W3C traceparent.', 'counter', () => [{ value: this.linker.counters.adoptedTraceparent }]);
     t.register('sockeye_live_view_entries_dropped_total', 'Records not shown in the live view because it hit its row cap.', 'counter', () => [{ value: this.live.dropped }]);
     t.register('sockeye_process_unreadable_total', 'Processes whose /proc entries were gone or unreadable (named from comm).', 'counter', () => [{ value: this.resources.unreadable }]);
+    t.register('sockeye_cgroup_index_scans_total', 'Walks of the cgroup v2 mount to place processes that were gone before /proc was read.', 'counter', () => [{ value: this.resources.cgroups.scans }]);
+    t.register('sockeye_cgroup_index_truncated_total', 'cgroup walks stopped at their directory bound (cgroups beyond it stay unknown).', 'counter', () => [{ value: this.resources.cgroups.truncatedScans }]);
     if (this.natLate) {
       const late = this.natLate;
       t.register('sockeye_nat_late_lookups_total', 'Client spans whose NAT lookup missed when built, looked up again after conntrack.miss_wait_ms, by result (hit: the conntrack event had arrived since; miss: not translated).', 'counter',
