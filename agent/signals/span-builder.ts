@@ -76,20 +76,9 @@ export class SpanBuilder {
     a['network.peer.port'] = tx.tuple.remotePort;
     a['network.protocol.version'] = version;
     if (req.userAgent) a['user_agent.original'] = req.userAgent;
-    if (status !== undefined) {
-      a['http.response.status_code'] = status;
-      m['http.response.status_code'] = status;
-    }
     markIncomplete(a, incomplete);
     const span = this.span(tx, name, server ? SpanKind.SERVER : SpanKind.CLIENT, a, who);
-    let isError = false;
-    if (status !== undefined && (status >= 500 || (!server && status >= 400))) {
-      span.setError(String(status));
-      isError = true;
-    } else if (status === undefined) {
-      span.setError(tx.error ?? 'incomplete');
-      isError = true;
-    }
+    const isError = httpStatus(status, tx, server, span, m);
     if (isError) m['error.type'] = span.attributes['error.type'] as string;
     const seconds = span.durationNs / 1e9;
     const carried = parseTraceparent(req.traceparent);
@@ -211,6 +200,21 @@ function markIncomplete(a: Attributes, incomplete: string[]): void {
 
 function withIncomplete(incomplete: string[]): { incomplete?: string[] } {
   return incomplete.length > 0 ? { incomplete } : {};
+}
+
+/** Status attribute and error of an HTTP span (5xx on both sides, 4xx on clients); returns whether it is an error. */
+function httpStatus(status: number | undefined, tx: Transaction, server: boolean, span: TxSpan, m: Attributes): boolean {
+  if (status === undefined) {
+    span.setError(tx.error ?? 'incomplete');
+    return true;
+  }
+  span.attributes['http.response.status_code'] = status;
+  m['http.response.status_code'] = status;
+  if (status >= 500 || (!server && status >= 400)) {
+    span.setError(String(status));
+    return true;
+  }
+  return false;
 }
 
 /** Status attributes and error of a gRPC span; returns whether it is an error. */

@@ -127,9 +127,22 @@ export class Http1Stream {
     this.expectedOffset = ev.offset + total;
     const base = this.streamPos;
     this.streamPos += total;
+    // Each state's method consumes bytes from `pos` and returns where the next starts, or STOP when
+    // the rest of the event is not for framing (capped, malformed, handed to the owner).
     let pos = 0;
     while (pos < total) {
-      pos = this.step(ev, cap, base, pos);
+      switch (this.state) {
+        case State.Start: pos = this.atStart(ev, cap, base, pos); break;
+        case State.Head: pos = this.inHead(ev, cap, pos); break;
+        case State.Length:
+        case State.ChunkData: pos = this.inBody(ev, base, pos); break;
+        case State.ChunkSize: pos = this.inChunkSize(ev, cap, pos); break;
+        case State.ChunkDataEnd: pos = this.atChunkDataEnd(ev, cap, pos); break;
+        case State.Trailers: pos = this.inTrailers(ev, cap, base, pos); break;
+        case State.Resync: pos = this.resync(ev, cap, pos); break;
+        case State.UntilClose:
+        case State.Stopped: return;
+      }
       if (pos === STOP) return;
     }
   }
@@ -146,26 +159,6 @@ export class Http1Stream {
     } else if (ev.offset > this.expectedOffset) {
       this.owner.count('http1_offset_gaps');
       this.gap(ev.offset - this.expectedOffset, ev.tsNs);
-    }
-  }
-
-  /**
-   * Consumes bytes of `ev` from `pos` in the current state. Returns where the next step starts, or
-   * STOP when the rest of the event is not for framing (capped, malformed, handed to the owner).
-   * `cap`: captured bytes; `base`: stream position of the event's first byte.
-   */
-  private step(ev: DataEvent, cap: number, base: number, pos: number): number {
-    switch (this.state) {
-      case State.Start: return this.atStart(ev, cap, base, pos);
-      case State.Head: return this.inHead(ev, cap, pos);
-      case State.Length:
-      case State.ChunkData: return this.inBody(ev, base, pos);
-      case State.ChunkSize: return this.inChunkSize(ev, cap, pos);
-      case State.ChunkDataEnd: return this.atChunkDataEnd(ev, cap, pos);
-      case State.Trailers: return this.inTrailers(ev, cap, base, pos);
-      case State.Resync: return this.resync(ev, cap, pos);
-      case State.UntilClose:
-      case State.Stopped: return ev.totalBytes;
     }
   }
 
@@ -248,11 +241,13 @@ export class Http1Stream {
   /** The CRLF after a chunk's data. */
   private atChunkDataEnd(ev: DataEvent, cap: number, pos: number): number {
     if (pos >= cap) { this.capped(ev); return STOP; }
-    const b = ev.bytes[pos++]!;
-    if (b === LF) { this.state = State.ChunkSize; this.startChunk(); return pos; }
-    if (b === CR && this.lineLen === 0) { this.lineLen = 1; return pos; }
-    this.malformed(ev.tsNs, 'http1_bad_chunk_framing');
-    return STOP;
+    while (pos < cap) {
+      const b = ev.bytes[pos++]!;
+      if (b === LF) { this.state = State.ChunkSize; this.startChunk(); return pos; }
+      if (b !== CR || this.lineLen !== 0) { this.malformed(ev.tsNs, 'http1_bad_chunk_framing'); return STOP; }
+      this.lineLen = 1;
+    }
+    return pos;
   }
 
   /** Trailer lines after the last chunk, up to the empty line that ends the message. */
