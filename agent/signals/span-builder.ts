@@ -90,17 +90,17 @@ export class SpanBuilder {
   private httpServerTarget(tx: Transaction, who: ProcessIdentity, scheme: string, a: Attributes, m: Attributes, incomplete: string[]): string {
     const req = tx.http!.request;
     const t = tx.tuple;
+    const route = req.path === '' ? '' : this.routes.route(who.serviceName, req.path);
+    if (route === '') incomplete.push('url.path');
+    else a['url.path'] = req.path;
+    if (route !== '' && req.query) a['url.query'] = redactQuery(req.query);
     a['url.scheme'] = scheme;
+    if (route !== '') a['http.route'] = route;
     a['server.port'] = t.localPort;
     if (req.host) a['server.address'] = hostOnly(req.host);
     a['client.address'] = t.remoteAddr;
+    if (route !== '') m['http.route'] = route;
     m['url.scheme'] = scheme;
-    if (req.path === '') { incomplete.push('url.path'); return ''; }
-    const route = this.routes.route(who.serviceName, req.path);
-    a['url.path'] = req.path;
-    if (req.query) a['url.query'] = redactQuery(req.query);
-    a['http.route'] = route;
-    m['http.route'] = route;
     return route;
   }
 
