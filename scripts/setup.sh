@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 log() { [ -n "${SOCKEYE_SETUP_QUIET:-}" ] || echo "setup: $*" >&2; }
 
 # "check:package" pairs. A check is a command name, or a path that must exist.
-# Build: clang/llvm/bpftool/libbpf/libelf/zlib. Test peers: curl, dig, ip, iptables, conntrack.
+# Build: clang/llvm/bpftool/libbpf/libelf/zlib. Test peers: curl, dig, ip, iptables, conntrack, …,
+# python3-grpcio (gRPC C-core client and server, imported by /usr/bin/python3).
 requirements=(
   clang:clang
   llvm-strip:llvm
@@ -28,6 +29,7 @@ requirements=(
   hey:hey
   nginx:nginx-light
   prometheus:prometheus
+  /usr/lib/python3/dist-packages/grpc/__init__.py:python3-grpcio
 )
 missing=()
 for r in "${requirements[@]}"; do

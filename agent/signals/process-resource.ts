@@ -7,6 +7,7 @@ import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import type { Attributes } from '@opentelemetry/api';
 import type { ProcessInfo } from '../capture/capture-events.js';
 import { SCHEMA_URL } from '../../common/semconv/semconv.js';
+import { CgroupPathIndex } from './cgroup-path-index.js';
 
 export interface ProcessIdentity {
   pid: number;
@@ -18,8 +19,16 @@ export interface ProcessIdentity {
 }
 
 const INTERPRETERS = /^(node|nodejs|python[0-9.]*|ruby|perl|php|java|bash|sh|dash|deno|bun)$/;
-const CONTAINER_ID = /([0-9a-f]{64})(?:\.scope)?\s*$/;
-const POD_UID = /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})/;
+/**
+ * A cgroup directory named after a container: the bare 64-hex id (cgroupfs driver: containerd,
+ * Docker under /docker/), or `<runtime>-<id>` with `.scope` under the systemd driver
+ * (cri-containerd-, crio-, docker-, libpod-, nerdctl-) and without it for CRI-O's cgroupfs layout.
+ */
+const CONTAINER_DIR = /^(?:[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*-)?([0-9a-f]{64})(?:\.scope)?$/;
+/** conmon (CRI-O's monitor) sits beside the container, named after it, but is not in it. */
+const NOT_IN_CONTAINER = /^crio-conmon-/;
+/** A pod's directory: `pod<uid>` (cgroupfs) or `kubepods[-<qos>]-pod<uid with _>.slice` (systemd). */
+const POD_DIR = /(?:^|-)pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$/;
 
 /** OTEL_SERVICE_NAME, else service.name inside OTEL_RESOURCE_ATTRIBUTES, from a NUL-separated environ. */
 export function serviceNameFromEnviron(environ: string): string | undefined {
@@ -65,15 +74,33 @@ export interface CgroupIds {
   podUid?: string;
 }
 
-/** container.id and k8s.pod.uid from a /proc/<pid>/cgroup text (cgroup v1 or v2, cgroupfs or systemd). */
+/**
+ * container.id and k8s.pod.uid from a /proc/<pid>/cgroup text, for every layout in use: cgroup v2
+ * (`0::/path`) and v1 (one line per hierarchy: whichever names the container), systemd and cgroupfs
+ * drivers, containerd, CRI-O, Docker and Podman. The path is read directory by directory and the
+ * innermost container and pod win (nested runtimes: kind nodes, Docker in Docker; sub-cgroups a
+ * container makes below its own directory are passed over).
+ */
 export function idsFromCgroup(text: string): CgroupIds {
   const out: CgroupIds = {};
   for (const line of text.split('\n')) {
-    const path = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
-    const c = CONTAINER_ID.exec(path);
-    if (c && !out.containerId) out.containerId = c[1];
-    const p = POD_UID.exec(path);
-    if (p && !out.podUid) out.podUid = p[1]!.replace(/_/g, '-');
+    const ids = idsFromCgroupPath(line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1).trim());
+    out.containerId ??= ids.containerId;
+    out.podUid ??= ids.podUid;
+  }
+  if (out.containerId === undefined) delete out.containerId;
+  if (out.podUid === undefined) delete out.podUid;
+  return out;
+}
+
+/** The innermost container and pod directories of one cgroup path. */
+export function idsFromCgroupPath(path: string): CgroupIds {
+  const out: CgroupIds = {};
+  for (const dir of path.split('/')) {
+    const c = CONTAINER_DIR.exec(dir);
+    if (c && !NOT_IN_CONTAINER.test(dir)) out.containerId = c[1];
+    const p = POD_DIR.exec(dir);
+    if (p) out.podUid = p[1]!.replace(/_/g, '-');
   }
   return out;
 }
@@ -91,7 +118,8 @@ export class ProcessResources {
   /** Processes whose /proc entries could not be read (gone or not permitted): named from comm. */
   unreadable = 0;
 
-  constructor(private readonly procRoot = '/proc', private readonly maxEntries = 8192, private readonly ttlMs = 30_000) {}
+  constructor(private readonly procRoot = '/proc', private readonly maxEntries = 8192, private readonly ttlMs = 30_000,
+    readonly cgroups = new CgroupPathIndex()) {}
 
   get(proc: ProcessInfo): ProcessIdentity {
     const now = Date.now();
@@ -115,14 +143,25 @@ export class ProcessResources {
     this.cache.delete(pid);
   }
 
-  /** Named from the kernel's comm when /proc has nothing (process gone or not permitted); counted. */
+  /**
+   * Named from the kernel's comm when /proc has nothing (process gone or not permitted); counted.
+   * Its container and pod still come from the cgroup id the event carried (cgroup v2).
+   */
   private fallback(proc: ProcessInfo, now: number): ProcessIdentity {
     this.unreadable++;
     const attributes: Attributes = { 'service.name': proc.comm, 'process.pid': proc.pid, 'process.executable.name': proc.comm,
       'host.name': this.host, 'telemetry.sdk.name': 'sockeye', 'telemetry.sdk.language': 'nodejs' };
+    const path = this.cgroups.pathOf(proc.cgroupId);
+    const cg = path === undefined ? {} : idsFromCgroupPath(path);
+    if (cg.containerId) attributes['container.id'] = cg.containerId;
+    if (cg.podUid) attributes['k8s.pod.uid'] = cg.podUid;
     const key = JSON.stringify(attributes);
     let id = this.interned.get(key);
-    if (!id) this.interned.set(key, (id = { pid: proc.pid, serviceName: proc.comm, attributes, resource: resourceFromAttributes(attributes, { schemaUrl: SCHEMA_URL }) }));
+    if (!id) {
+      id = { pid: proc.pid, serviceName: proc.comm, ...(cg.podUid ? { podUid: cg.podUid } : {}), attributes,
+        resource: resourceFromAttributes(attributes, { schemaUrl: SCHEMA_URL }) };
+      this.interned.set(key, id);
+    }
     this.cache.set(proc.pid, { expires: now + this.ttlMs, id });
     return id;
   }

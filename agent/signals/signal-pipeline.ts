@@ -85,6 +85,8 @@ export class SignalPipeline {
     t.register('sockeye_traceparent_adopted_total', 'Spans that joined a trace carried in a W3C traceparent.', 'counter', () => [{ value: this.linker.counters.adoptedTraceparent }]);
     t.register('sockeye_live_view_entries_dropped_total', 'Records not shown in the live view because it hit its row cap.', 'counter', () => [{ value: this.live.dropped }]);
     t.register('sockeye_process_unreadable_total', 'Processes whose /proc entries were gone or unreadable (named from comm).', 'counter', () => [{ value: this.resources.unreadable }]);
+    t.register('sockeye_cgroup_index_scans_total', 'Walks of the cgroup v2 mount to place processes that were gone before /proc was read.', 'counter', () => [{ value: this.resources.cgroups.scans }]);
+    t.register('sockeye_cgroup_index_truncated_total', 'cgroup walks stopped at their directory bound (cgroups beyond it stay unknown).', 'counter', () => [{ value: this.resources.cgroups.truncatedScans }]);
     if (this.natLate) {
       const late = this.natLate;
       t.register('sockeye_nat_late_lookups_total', 'Client spans whose NAT lookup missed when built, looked up again after conntrack.miss_wait_ms, by result (hit: the conntrack event had arrived since; miss: not translated).', 'counter',
@@ -114,9 +116,10 @@ export class SignalPipeline {
         this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: built });
         return;
       }
-      if (built.incomplete) {
-        this.t.add('sockeye_transactions_incomplete_total', 'Transactions whose outcome is unknown because the capture lost bytes (counted in RED without error or status), by reason.', 1, { reason: built.incomplete, protocol: tx.protocol });
+      if (built.lost) {
+        this.t.add('sockeye_transactions_incomplete_total', 'Transactions whose outcome is unknown because the capture lost bytes (counted in RED without error or status), by reason.', 1, { reason: built.lost, protocol: tx.protocol });
       }
+      if (built.incomplete) this.countIncomplete(tx.protocol, built.incomplete);
       this.metrics.record(who.serviceName, built.metric, who.podUid);
       if (this.liveOn) this.live.record(who.serviceName, built.operation, tx.role === 'server' ? 'server' : 'client', built.metric.seconds, built.isError);
       if (built.natMiss) this.natLate?.missed(built.span, tx.tuple);
@@ -129,6 +132,13 @@ export class SignalPipeline {
   /** A connection closed (the engine delivered its last transactions): free its bookkeeping now. */
   connectionClosed(connId: number): void {
     this.linker.forget(connId);
+  }
+
+  /** Spans named by their protocol alone because a field could not be decoded (bounded labels: fixed sets). */
+  private countIncomplete(protocol: string, fields: string[]): void {
+    for (const field of fields) {
+      this.t.add('sockeye_spans_decode_incomplete_total', 'Spans whose method, path or query type could not be decoded from the captured bytes (named after the protocol, attribute sockeye.decode.incomplete), by protocol and missing attribute.', 1, { protocol, field });
+    }
   }
 
   private emit(span: TxSpan): void {

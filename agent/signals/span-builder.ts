@@ -1,5 +1,4 @@
-// Transaction → span + metric record, named by the semantic conventions (common/semconv/semconv.ts,
-// docs/agent.md). Pure apart from the route registry:
+// Transaction → span + metric record. Pure apart from the route registry:
 // bytes-derived objects in, span objects out; the caller decides ids/linking and where they go.
 import type { Attributes } from '@opentelemetry/api';
 import type { Transaction } from '../protocols/transaction.js';
@@ -7,7 +6,7 @@ import type { BootClock } from './boot-clock.js';
 import type { ProcessIdentity } from './process-resource.js';
 import { redactPath, redactQuery, buildFullUrl, stripHostUserinfo } from './redaction.js';
 import type { RouteRegistry } from './route-template.js';
-import { GRPC_SERVER_ERROR_CODES, HTTP_METHODS, METRIC, grpcCodeName, type MetricName } from '../../common/semconv/semconv.js';
+import { DECODE_INCOMPLETE, GRPC_SERVER_ERROR_CODES, HTTP_METHODS, METRIC, RPC_STATUS_CODE, grpcCodeName, type MetricName } from '../../common/semconv/semconv.js';
 import { SpanKind, TxSpan } from './tx-span.js';
 import { parseTraceparent, type CarriedContext } from './trace-context.js';
 import { addNatPeer, type NatLookup } from '../conntrack/nat-span-attributes.js';
@@ -26,13 +25,14 @@ export interface BuiltSignals {
   /** Route (HTTP) or method (gRPC) or qtype (DNS), for the live view. */
   operation: string;
   isError: boolean;
-  /** Set when the outcome is unknown because the capture lost bytes (never an application error). */
-  incomplete?: IncompleteReason;
   /** A client span whose NAT lookup missed (only when a NAT table is configured): worth a late retry. */
   natMiss?: boolean;
+  /** Attributes whose value could not be decoded from the captured bytes (also on the span as DECODE_INCOMPLETE). */
+  incomplete?: string[];
+  /** Set when the outcome is unknown because the capture lost bytes (never an application error). */
+  lost?: IncompleteReason;
 }
 
-export type SkipReason = 'unknown_role' | 'dns_server_side' | 'incomplete';
 export type IncompleteReason = 'capture_gap';
 
 /** Span attribute (boolean) on spans whose outcome the capture lost; such spans carry no error. */
@@ -45,6 +45,8 @@ function captureIncomplete(tx: Transaction): IncompleteReason | undefined {
   if (tx.error === 'gap' || tx.anomalies.includes('gap') || tx.anomalies.includes('midstream')) return 'capture_gap';
   return undefined;
 }
+
+export type SkipReason = 'unknown_role' | 'dns_server_side' | 'incomplete';
 
 export class SpanBuilder {
   /** `nat`: where DNATed client connections really went (one map lookup per client span; docs/nat.md). */
@@ -72,75 +74,80 @@ export class SpanBuilder {
     const req = tx.http!.request;
     const status = tx.http!.response?.status;
     const server = tx.role === 'server';
-    const t = tx.tuple;
     const known = HTTP_METHODS.has(req.method);
-    const method = known ? req.method : '_OTHER';
+    const method = known ? req.method : OTHER;
     const version = req.version === '2' || tx.protocol === 'http2' ? '2' : req.version;
     const scheme = req.scheme ?? 'http';
     const a: Attributes = { 'http.request.method': method };
-    let natMiss: boolean | undefined;
-    if (!known) a['http.request.method_original'] = req.method;
     const m: Attributes = { 'http.request.method': method, 'network.protocol.version': version };
-    let route = '';
-    let name: string;
-    if (server) {
-      route = this.routes.route(who.serviceName, req.path);
-      name = known ? `${method} ${route}` : 'HTTP';
-      a['url.path'] = redactPath(req.path);
-      if (req.query) a['url.query'] = redactQuery(req.query);
-      a['url.scheme'] = scheme;
-      a['http.route'] = route;
-      a['server.port'] = t.localPort;
-      if (req.host) a['server.address'] = hostOnly(req.host);
-      a['client.address'] = t.remoteAddr;
-      m['http.route'] = route;
-      m['url.scheme'] = scheme;
-    } else {
-      const host = req.host ?? hostPort(t.remoteAddr, t.remotePort);
-      name = known ? method : 'HTTP';
-      route = hostOnly(host);
-      a['server.address'] = hostOnly(host);
-      a['server.port'] = t.remotePort;
-      a['url.full'] = buildFullUrl(scheme, host, req.target);
-      m['server.address'] = hostOnly(host);
-      m['server.port'] = t.remotePort;
-      natMiss = this.natMiss(t, a);
-    }
-    a['network.peer.address'] = t.remoteAddr;
-    a['network.peer.port'] = t.remotePort;
+    const incomplete: string[] = [];
+    if (req.method === '') incomplete.push('http.request.method');
+    else if (!known) a['http.request.method_original'] = req.method;
+    const target = server ? this.httpServerTarget(tx, who, scheme, a, m, incomplete) : this.httpClientTarget(tx, scheme, a, m, incomplete);
+    const natMiss = server ? undefined : this.natMiss(tx.tuple, a);
+    // Semconv names: `{method} {route}`, `{method}` without a route, `HTTP` for an unknown method.
+    const name = !known ? 'HTTP' : server && target !== '' ? `${method} ${target}` : method;
+    a['network.peer.address'] = tx.tuple.remoteAddr;
+    a['network.peer.port'] = tx.tuple.remotePort;
     a['network.protocol.version'] = version;
     if (req.userAgent) a['user_agent.original'] = req.userAgent;
-    if (status !== undefined) {
-      a['http.response.status_code'] = status;
-      m['http.response.status_code'] = status;
-    }
+    markIncomplete(a, incomplete);
     const span = this.span(tx, name, server ? SpanKind.SERVER : SpanKind.CLIENT, a, who);
-    let isError = false;
-    const incomplete = status === undefined ? captureIncomplete(tx) : undefined;
-    if (status !== undefined && (status >= 500 || (!server && status >= 400))) {
-      span.setError(String(status));
-      isError = true;
-    } else if (incomplete) {
-      a[ATTR_CAPTURE_INCOMPLETE] = true;
-    } else if (status === undefined) {
-      span.setError(tx.error ?? 'incomplete');
-      isError = true;
-    }
+    const lost = status === undefined ? captureIncomplete(tx) : undefined;
+    if (lost) a[ATTR_CAPTURE_INCOMPLETE] = true;
+    const isError = !lost && httpStatus(status, tx, server, span, m);
     if (isError) m['error.type'] = span.attributes['error.type'] as string;
     const seconds = span.durationNs / 1e9;
     const carried = parseTraceparent(req.traceparent);
-    return { span, carried, isError, incomplete, natMiss, operation: server ? `${method} ${route}` : `${method} ${route}`,
-      metric: { name: server ? METRIC.httpServer : METRIC.httpClient, seconds, attributes: m } };
+    return { span, carried, isError, lost, natMiss, operation: target === '' ? name : `${method} ${target}`,
+      metric: { name: server ? METRIC.httpServer : METRIC.httpClient, seconds, attributes: m }, ...withIncomplete(incomplete) };
+  }
+
+  /** Server side: route (templated path), path, query, scheme, ports. Returns the route ('' when the path is unknown). */
+  private httpServerTarget(tx: Transaction, who: ProcessIdentity, scheme: string, a: Attributes, m: Attributes, incomplete: string[]): string {
+    const req = tx.http!.request;
+    const t = tx.tuple;
+    const route = req.path === '' ? '' : this.routes.route(who.serviceName, req.path);
+    if (route === '') incomplete.push('url.path');
+    else a['url.path'] = redactPath(req.path);
+    if (route !== '' && req.query) a['url.query'] = redactQuery(req.query);
+    a['url.scheme'] = scheme;
+    if (route !== '') a['http.route'] = route;
+    a['server.port'] = t.localPort;
+    if (req.host) a['server.address'] = hostOnly(req.host);
+    a['client.address'] = t.remoteAddr;
+    if (route !== '') m['http.route'] = route;
+    m['url.scheme'] = scheme;
+    return route;
+  }
+
+  /** Client side: server address and port, full URL. Returns the server host (for the live view). */
+  private httpClientTarget(tx: Transaction, scheme: string, a: Attributes, m: Attributes, incomplete: string[]): string {
+    const req = tx.http!.request;
+    const t = tx.tuple;
+    const host = req.host ?? hostPort(t.remoteAddr, t.remotePort);
+    a['server.address'] = hostOnly(host);
+    a['server.port'] = t.remotePort;
+    if (req.target === '') incomplete.push('url.full');
+    else a['url.full'] = buildFullUrl(scheme, host, req.target);
+    m['server.address'] = hostOnly(host);
+    m['server.port'] = t.remotePort;
+    return hostOnly(host);
   }
 
   private grpc(tx: Transaction, who: ProcessIdentity): BuiltSignals {
     const g = tx.grpc!;
     const server = tx.role === 'server';
     const t = tx.tuple;
-    const fullMethod = `${g.service}/${g.method}`;
-    const a: Attributes = { 'rpc.system.name': 'grpc', 'rpc.method': fullMethod };
+    const incomplete: string[] = [];
+    // rpc.method is package.Service/Method; anything else is _OTHER and the span is named `grpc`.
+    const valid = g.service !== '' && g.method !== '';
+    const rpcMethod = valid ? `${g.service}/${g.method}` : OTHER;
+    const a: Attributes = { 'rpc.system.name': 'grpc', 'rpc.method': rpcMethod };
+    if (g.service === '' && g.method === '') incomplete.push('rpc.method'); // no :path decoded
+    else if (!valid) a['rpc.method_original'] = tx.http?.request.path ?? `${g.service}/${g.method}`;
     let natMiss: boolean | undefined;
-    const m: Attributes = { 'rpc.system.name': 'grpc', 'rpc.method': fullMethod };
+    const m: Attributes = { 'rpc.system.name': 'grpc', 'rpc.method': rpcMethod };
     if (server) {
       a['server.port'] = t.localPort;
       a['client.address'] = t.remoteAddr;
@@ -154,52 +161,41 @@ export class SpanBuilder {
     a['network.peer.address'] = t.remoteAddr;
     a['network.peer.port'] = t.remotePort;
     a['network.protocol.version'] = '2';
-    const span = this.span(tx, fullMethod, server ? SpanKind.SERVER : SpanKind.CLIENT, a, who);
-    let isError = false;
-    let incomplete: IncompleteReason | undefined;
-    if (g.status !== undefined) {
-      const code = grpcCodeName(g.status);
-      a['rpc.response.status_code'] = code;
-      m['rpc.response.status_code'] = code;
-      if (g.status !== 0 && (!server || GRPC_SERVER_ERROR_CODES.has(g.status))) {
-        span.setError(code, g.message);
-        isError = true;
-      }
-    } else if ((incomplete = captureIncomplete(tx)) !== undefined) {
-      a[ATTR_CAPTURE_INCOMPLETE] = true;
-    } else {
-      // No grpc-status: a reset stream is CANCELLED; otherwise the exchange is incomplete.
-      const code = tx.error === 'stream_reset' ? 'CANCELLED' : undefined;
-      if (code) { a['rpc.response.status_code'] = code; m['rpc.response.status_code'] = code; }
-      span.setError(code ?? tx.error ?? 'incomplete');
-      isError = true;
-    }
+    markIncomplete(a, incomplete);
+    const name = valid ? rpcMethod : 'grpc';
+    const span = this.span(tx, name, server ? SpanKind.SERVER : SpanKind.CLIENT, a, who);
+    const lost = g.status === undefined ? captureIncomplete(tx) : undefined;
+    if (lost) a[ATTR_CAPTURE_INCOMPLETE] = true;
+    const isError = !lost && grpcStatus(g, tx, server, span, a, m);
     if (isError) m['error.type'] = span.attributes['error.type'] as string;
     const traceparent = tx.http?.request.traceparent;
-    return { span, carried: parseTraceparent(traceparent), isError, incomplete, natMiss, operation: fullMethod,
-      metric: { name: server ? METRIC.rpcServer : METRIC.rpcClient, seconds: span.durationNs / 1e9, attributes: m } };
+    return { span, carried: parseTraceparent(traceparent), isError, lost, natMiss, operation: name,
+      metric: { name: server ? METRIC.rpcServer : METRIC.rpcClient, seconds: span.durationNs / 1e9, attributes: m }, ...withIncomplete(incomplete) };
   }
 
   private dns(tx: Transaction, who: ProcessIdentity): BuiltSignals {
     const d = tx.dns!;
     const t = tx.tuple;
     const a: Attributes = {
-      'dns.question.name': d.qname,
-      'dns.question.type': d.qtype,
       'server.address': t.remoteAddr,
       'server.port': t.remotePort,
       'network.peer.address': t.remoteAddr,
       'network.peer.port': t.remotePort,
       'network.transport': t.transport,
     };
-    const m: Attributes = { 'dns.question.name': d.qname };
+    const m: Attributes = {};
+    const incomplete: string[] = [];
+    if (d.qname !== '') { a['dns.question.name'] = d.qname; m['dns.question.name'] = d.qname; } else incomplete.push('dns.question.name');
+    if (d.qtype !== '') a['dns.question.type'] = d.qtype; else incomplete.push('dns.question.type');
     const natMiss = this.natMiss(t, a);
     if (d.rcode) a['dns.response_code'] = d.rcode;
     if (d.answers?.length) a['dns.answers'] = d.answers.map((x) => x.data);
-    const span = this.span(tx, `DNS ${d.qtype}`, SpanKind.CLIENT, a, who);
+    markIncomplete(a, incomplete);
+    const name = d.qtype !== '' ? `DNS ${d.qtype}` : 'DNS';
+    const span = this.span(tx, name, SpanKind.CLIENT, a, who);
     let isError = false;
-    const incomplete = d.rcode ? undefined : captureIncomplete(tx);
-    if (incomplete) {
+    const lost = d.rcode ? undefined : captureIncomplete(tx);
+    if (lost) {
       a[ATTR_CAPTURE_INCOMPLETE] = true;
     } else if (!d.rcode) {
       // Unanswered: whether our request timeout fired or the client gave up and closed its
@@ -211,9 +207,55 @@ export class SpanBuilder {
       isError = true;
     }
     if (isError) m['error.type'] = span.attributes['error.type'] as string;
-    return { span, isError, incomplete, natMiss, operation: `DNS ${d.qtype}`,
-      metric: { name: METRIC.dnsLookup, seconds: span.durationNs / 1e9, attributes: m } };
+    return { span, isError, lost, natMiss, operation: name,
+      metric: { name: METRIC.dnsLookup, seconds: span.durationNs / 1e9, attributes: m }, ...withIncomplete(incomplete) };
   }
+}
+
+/** semconv's value for a method that is not a known one (or could not be decoded). */
+const OTHER = '_OTHER';
+
+/** Names the attributes that could not be decoded (docs/agent.md, "Honest names"). */
+function markIncomplete(a: Attributes, incomplete: string[]): void {
+  if (incomplete.length > 0) a[DECODE_INCOMPLETE] = incomplete;
+}
+
+function withIncomplete(incomplete: string[]): { incomplete?: string[] } {
+  return incomplete.length > 0 ? { incomplete } : {};
+}
+
+/** Status attribute and error of an HTTP span (5xx on both sides, 4xx on clients); returns whether it is an error. */
+function httpStatus(status: number | undefined, tx: Transaction, server: boolean, span: TxSpan, m: Attributes): boolean {
+  if (status === undefined) {
+    span.setError(tx.error ?? 'incomplete');
+    return true;
+  }
+  span.attributes['http.response.status_code'] = status;
+  m['http.response.status_code'] = status;
+  if (status >= 500 || (!server && status >= 400)) {
+    span.setError(String(status));
+    return true;
+  }
+  return false;
+}
+
+/** Status attributes and error of a gRPC span; returns whether it is an error. */
+function grpcStatus(g: NonNullable<Transaction['grpc']>, tx: Transaction, server: boolean, span: TxSpan, a: Attributes, m: Attributes): boolean {
+  if (g.status !== undefined) {
+    const code = grpcCodeName(g.status);
+    a[RPC_STATUS_CODE] = code;
+    m[RPC_STATUS_CODE] = code;
+    if (g.status !== 0 && (!server || GRPC_SERVER_ERROR_CODES.has(g.status))) {
+      span.setError(code, g.message);
+      return true;
+    }
+    return false;
+  }
+  // No grpc-status: a reset stream is CANCELLED; otherwise the exchange is incomplete.
+  const code = tx.error === 'stream_reset' ? 'CANCELLED' : undefined;
+  if (code) { a[RPC_STATUS_CODE] = code; m[RPC_STATUS_CODE] = code; }
+  span.setError(code ?? tx.error ?? 'incomplete');
+  return true;
 }
 
 function hostOnly(raw: string): string {

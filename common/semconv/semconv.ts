@@ -1,6 +1,18 @@
-// The semantic-convention names sockeye emits, in one place. We follow semantic conventions 1.37
-// (rpc.system.name / rpc.response.status_code era); schema_url records that on every scope.
-export const SCHEMA_URL = 'https://opentelemetry.io/schemas/1.37.0';
+// The names we emit, in one place: the non-deprecated names of the pinned
+// @opentelemetry/semantic-conventions package (1.45.0). schema_url names semantic conventions 1.45.0,
+// the release that package documents and the first where rpc.status_code (with rpc.method and
+// rpc.system.name) is a stable name; test/signals/semconv-names.test.ts checks no name we emit is
+// deprecated there.
+export const SCHEMA_URL = 'https://opentelemetry.io/schemas/1.45.0';
+
+/**
+ * Our attribute (docs/agent.md, "Honest names"): the attributes whose value could not be decoded
+ * from the captured bytes, e.g. ['rpc.method'] or ['http.request.method', 'url.path'].
+ */
+export const DECODE_INCOMPLETE = 'sockeye.decode.incomplete';
+
+/** gRPC status as a name (OK, NOT_FOUND, …); replaced rpc.response.status_code. */
+export const RPC_STATUS_CODE = 'rpc.status_code';
 export const SCOPE_NAME = 'sockeye-agent';
 export const SCOPE_VERSION = '0.1.0';
 

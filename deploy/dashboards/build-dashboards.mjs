@@ -71,7 +71,7 @@ function red() {
       ], 'Every route of the selected services over the dashboard\'s time range.', { service_name: 'Service', http_request_method: 'Method', http_route: 'Route', 'Value #A': 'Requests/s', 'Value #B': 'Errors/s', 'Value #C': 'p95 (s)' }),
       row('gRPC server', 18),
       ts('Calls per second', { h: 8, w: 8, x: 0, y: 19 }, [{ expr: `sum by (service_name, rpc_method) (rate(${R}_count{service_name=~"$service"}[$__rate_interval]))`, legendFormat: '{{service_name}} {{rpc_method}}' }], 'reqps'),
-      ts('Errors per second by status', { h: 8, w: 8, x: 8, y: 19 }, [{ expr: `sum by (service_name, rpc_response_status_code) (rate(${R}_count{service_name=~"$service", error_type!=""}[$__rate_interval]))`, legendFormat: '{{service_name}} {{rpc_response_status_code}}' }], 'reqps'),
+      ts('Errors per second by status', { h: 8, w: 8, x: 8, y: 19 }, [{ expr: `sum by (service_name, rpc_status_code) (rate(${R}_count{service_name=~"$service", error_type!=""}[$__rate_interval]))`, legendFormat: '{{service_name}} {{rpc_status_code}}' }], 'reqps'),
       ts('Duration p95', { h: 8, w: 8, x: 16, y: 19 }, [{ expr: `histogram_quantile(0.95, sum by (service_name, rpc_method, le) (rate(${R}_bucket{service_name=~"$service"}[$__rate_interval])))`, legendFormat: '{{service_name}} {{rpc_method}}' }], 's'),
       row('Outgoing (client side)', 27),
       ts('HTTP client requests per second by peer', { h: 8, w: 8, x: 0, y: 28 }, [{ expr: `sum by (service_name, server_address) (rate(http_client_request_duration_seconds_count{service_name=~"$service"}[$__rate_interval]))`, legendFormat: '{{service_name}} → {{server_address}}' }], 'reqps'),

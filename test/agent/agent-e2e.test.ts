@@ -210,15 +210,15 @@ test('gRPC with @grpc/grpc-js: unary OK, an error status, concurrent calls on on
       assert.equal(s.name, 'demo.Echo/Say');
       assert.equal(s.attributes['rpc.system.name'], 'grpc');
     }
-    const codes = (list: FlatSpan[]) => list.map((s) => s.attributes['rpc.response.status_code']).sort();
+    const codes = (list: FlatSpan[]) => list.map((s) => s.attributes['rpc.status_code']).sort();
     assert.deepEqual(codes(servers), ['NOT_FOUND', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK']);
     assert.deepEqual(codes(clients), ['NOT_FOUND', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK']);
     // traceparent in gRPC metadata: the server span joins the carried trace under the carried parent.
     const joined = servers.find((s) => s.traceId === traceId);
     assert.ok(joined, 'server span did not join the trace carried in gRPC metadata');
     assert.equal(joined.parentSpanId, parentId);
-    assert.notEqual(servers.find((s) => s.attributes['rpc.response.status_code'] === 'NOT_FOUND')!.statusCode, ERROR);
-    const clientNotFound = clients.find((s) => s.attributes['rpc.response.status_code'] === 'NOT_FOUND')!;
+    assert.notEqual(servers.find((s) => s.attributes['rpc.status_code'] === 'NOT_FOUND')!.statusCode, ERROR);
+    const clientNotFound = clients.find((s) => s.attributes['rpc.status_code'] === 'NOT_FOUND')!;
     assert.equal(clientNotFound.statusCode, ERROR);
     assert.equal(clientNotFound.attributes['error.type'], 'NOT_FOUND');
     for (const c of clients) assert.ok(servers.some((s) => s.parentSpanId === c.spanId && s.traceId === c.traceId), 'server span linked to its client span by stream');
@@ -230,7 +230,7 @@ test('gRPC with @grpc/grpc-js: unary OK, an error status, concurrent calls on on
     assert.equal(rpcCount('rpc.client.call.duration'), 8);
     const rpcPoints = rx.points().filter((p) => p.metric === 'rpc.server.call.duration' && p.attributes['rpc.method'] === 'demo.Echo/Say');
     for (const p of rpcPoints) { assert.deepEqual(p.bounds, DURATION_BUCKETS_S); assert.equal(p.unit, 's'); }
-    assert.deepEqual(rpcPoints.map((p) => p.attributes['rpc.response.status_code']).sort(), ['NOT_FOUND', 'OK']);
+    assert.deepEqual(rpcPoints.map((p) => p.attributes['rpc.status_code']).sort(), ['NOT_FOUND', 'OK']);
   } finally {
     client.close();
     server.forceShutdown();

@@ -42,7 +42,7 @@ for (const protocol of ['grpc', 'http/protobuf'] as const) {
       assert.equal(s500.resource['process.pid'], process.pid);
       assert.equal(s500.schemaUrl, SCHEMA_URL);
       assert.equal(s500.scopeName, 'sockeye-agent');
-      const unavailable = spans.find((s) => s.attributes['rpc.response.status_code'] === 'UNAVAILABLE')!;
+      const unavailable = spans.find((s) => s.attributes['rpc.status_code'] === 'UNAVAILABLE')!;
       assert.equal(unavailable.kind, 3); // CLIENT
       assert.equal(unavailable.statusCode, 2);
       assert.ok(spans.find((s) => s.name === 'DNS A' && s.attributes['dns.response_code'] === 'NXDOMAIN'));

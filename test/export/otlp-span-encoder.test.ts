@@ -54,7 +54,7 @@ const attrs: fc.Arbitrary<Attributes> = fc.dictionary(fc.string({ minLength: 1, 
 const hrTime = fc.tuple(fc.integer({ min: 0, max: 4_000_000_000 }), fc.integer({ min: 0, max: 999_999_999 })) as fc.Arbitrary<[number, number]>;
 
 test('property: arbitrary spans, attributes, events, links and resources encode as the SDK does', () => {
-  const resources = [resourceFromAttributes({ 'service.name': 'a', 'process.pid': 1 }, { schemaUrl: 'https://opentelemetry.io/schemas/1.37.0' }),
+  const resources = [resourceFromAttributes({ 'service.name': 'a', 'process.pid': 1 }, { schemaUrl: 'https://opentelemetry.io/schemas/1.45.0' }),
     resourceFromAttributes({ 'service.name': 'b' })];
   fc.assert(fc.property(fc.array(fc.record({
     name: fc.string({ maxLength: 200 }), kind: fc.constantFrom(SpanKind.SERVER, SpanKind.CLIENT, SpanKind.INTERNAL),

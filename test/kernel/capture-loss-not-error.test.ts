@@ -12,8 +12,8 @@ import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js'
 import type { Transaction } from '../../agent/protocols/transaction.js';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import type { TxSpan } from '../../agent/signals/tx-span.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
-import { peerPath, Recorder, startPeer, startServer, stopPeer, type Peer } from './capture-helpers.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
+import { peerPath, Recorder, startPeer, startServer, stopPeer, type Peer } from './helpers/capture-helpers.js';
 
 const peers: Peer[] = [];
 const recorders: Recorder[] = [];
@@ -35,7 +35,7 @@ test('induced ring loss on a server answering only 200: no error in spans or RED
   assert.ok(rec.capture.counters().lostEvents > 0, 'the kernel really lost events');
   rec.close();
 
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   const spans: TxSpan[] = [];
   const txs: Transaction[] = [];
   const pipeline = new SignalPipeline({ telemetry, linkWaitMs: 0, onSpan: (s) => spans.push(s) });

@@ -9,14 +9,14 @@ import type { Transaction } from '../../agent/protocols/transaction.js';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
 import type { TxSpan } from '../../agent/signals/tx-span.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { httpTx, grpcTx } from './helpers/make-transaction.js';
 
 interface Seen { spans: TxSpan[]; red: string }
 
 async function through(...txs: Transaction[]): Promise<Seen> {
   const spans: TxSpan[] = [];
-  const p = new SignalPipeline({ telemetry: new SelfTelemetry(), clock: fromEpoch(1_700_000_000, 0), linkWaitMs: 0, onSpan: (s) => spans.push(s) });
+  const p = new SignalPipeline({ telemetry: new TelemetryRegistry(), clock: fromEpoch(1_700_000_000, 0), linkWaitMs: 0, onSpan: (s) => spans.push(s) });
   for (const tx of txs) p.onTransaction(tx);
   await p.flush();
   const red = await p.metrics.renderPrometheus();

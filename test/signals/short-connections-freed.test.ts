@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js';
 import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
-import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
-import { EventScript } from '../protocols/engine-event-script.js';
+import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
+import { EventScript } from '../protocols/helpers/engine-event-script.js';
 
 const CONNECTIONS = 2000;
 
 test(`${CONNECTIONS} short connections: the peer linker holds nothing for them once they closed`, async () => {
-  const telemetry = new SelfTelemetry();
+  const telemetry = new TelemetryRegistry();
   let spans = 0;
   const pipeline = new SignalPipeline({ telemetry, clock: fromEpoch(1_700_000_000, 0), linkWaitMs: 300, onSpan: () => spans++ });
   const engine = new ProtocolEngine(undefined, (tx) => pipeline.onTransaction(tx), undefined, (id) => pipeline.connectionClosed(id));

@@ -68,7 +68,7 @@ test('capture loss is not an error: no outcome because bytes were lost → no er
   assert.equal(http.span.attributes['error.type'], undefined);
   assert.equal(http.span.attributes['sockeye.capture.incomplete'], true);
   assert.equal(http.isError, false);
-  assert.equal(http.incomplete, 'capture_gap');
+  assert.equal(http.lost, 'capture_gap');
   assert.deepEqual(http.metric.attributes, { 'http.request.method': 'GET', 'network.protocol.version': '1.1', 'http.route': '/users/{id}', 'url.scheme': 'http' });
   // HTTP/2 / gRPC: a stream that saw a gap and then its connection close has no known outcome either.
   const grpc = build(grpcTx('client', undefined, { error: 'connection_closed', anomalies: ['gap'] }));
@@ -117,11 +117,11 @@ test('gRPC: name is package.Service/Method; server errors only for the server er
   assert.equal(ok.span.name, 'demo.Greeter/SayHello');
   assert.equal(ok.span.attributes['rpc.system.name'], 'grpc');
   assert.equal(ok.span.attributes['rpc.method'], 'demo.Greeter/SayHello');
-  assert.equal(ok.span.attributes['rpc.response.status_code'], 'OK');
+  assert.equal(ok.span.attributes['rpc.status_code'], 'OK');
   assert.equal(ok.span.status.code, SpanStatusCode.UNSET);
   assert.equal(ok.metric.name, METRIC.rpcServer);
   const notFoundServer = build(grpcTx('server', 5));
-  assert.equal(notFoundServer.span.attributes['rpc.response.status_code'], 'NOT_FOUND');
+  assert.equal(notFoundServer.span.attributes['rpc.status_code'], 'NOT_FOUND');
   assert.equal(notFoundServer.span.status.code, SpanStatusCode.UNSET);
   const notFoundClient = build(grpcTx('client', 5));
   assert.equal(notFoundClient.span.status.code, SpanStatusCode.ERROR);
@@ -131,7 +131,7 @@ test('gRPC: name is package.Service/Method; server errors only for the server er
   assert.equal(internal.span.status.code, SpanStatusCode.ERROR);
   assert.equal(internal.span.attributes['error.type'], 'INTERNAL');
   const reset = build(grpcTx('client', undefined, { error: 'stream_reset' }));
-  assert.equal(reset.span.attributes['rpc.response.status_code'], 'CANCELLED');
+  assert.equal(reset.span.attributes['rpc.status_code'], 'CANCELLED');
   assert.equal(reset.span.status.code, SpanStatusCode.ERROR);
 });
 

@@ -15,6 +15,8 @@ export const enum Body { None, Length, Chunked, UntilClose, Stop, Reject, Unfram
 const enum State { Start, Head, Length, ChunkSize, ChunkData, ChunkDataEnd, Trailers, UntilClose, Resync, Stopped }
 
 const CR = 13, LF = 10;
+/** A step's result when the rest of the event is not for framing. */
+const STOP = -1;
 
 /**
  * Heads are parsed, handed to the owner and forgotten within one call, so every stream shares one
@@ -118,133 +120,162 @@ export class Http1Stream {
   }
 
   feed(ev: DataEvent): void {
-    const bytes = ev.bytes;
-    const cap = bytes.length < ev.totalBytes ? bytes.length : ev.totalBytes;
+    const cap = ev.bytes.length < ev.totalBytes ? ev.bytes.length : ev.totalBytes;
     const total = ev.totalBytes;
-    const ts = ev.tsNs;
-    this.lastNs = ts;
+    this.lastNs = ev.tsNs;
+    this.checkOffset(ev);
+    this.expectedOffset = ev.offset + total;
+    const base = this.streamPos;
+    this.streamPos += total;
+    // Each state's method consumes bytes from `pos` and returns where the next starts, or STOP when
+    // the rest of the event is not for framing (capped, malformed, handed to the owner).
+    let pos = 0;
+    while (pos < total) {
+      switch (this.state) {
+        case State.Start: pos = this.atStart(ev, cap, base, pos); break;
+        case State.Head: pos = this.inHead(ev, cap, pos); break;
+        case State.Length:
+        case State.ChunkData: pos = this.inBody(ev, base, pos); break;
+        case State.ChunkSize: pos = this.inChunkSize(ev, cap, pos); break;
+        case State.ChunkDataEnd: pos = this.atChunkDataEnd(ev, cap, pos); break;
+        case State.Trailers: pos = this.inTrailers(ev, cap, base, pos); break;
+        case State.Resync: pos = this.resync(ev, cap, pos); break;
+        case State.UntilClose:
+        case State.Stopped: return;
+      }
+      if (pos === STOP) return;
+    }
+  }
+
+  /** The first event tells whether we follow the stream from its start; later ones may skip bytes. */
+  private checkOffset(ev: DataEvent): void {
     if (this.expectedOffset < 0) {
       this.startedAtZero = ev.offset === 0;
       if (ev.offset > 0) { // picked up mid-stream: the next message start is our first
         this.state = State.Resync;
         this.owner.count('http1_midstream_starts');
-        this.owner.onMidstreamStart(this, ts);
+        this.owner.onMidstreamStart(this, ev.tsNs);
       }
     } else if (ev.offset > this.expectedOffset) {
       this.owner.count('http1_offset_gaps');
-      this.gap(ev.offset - this.expectedOffset, ts);
+      this.gap(ev.offset - this.expectedOffset, ev.tsNs);
     }
-    this.expectedOffset = ev.offset + total;
-    const base = this.streamPos;
-    this.streamPos += total;
+  }
 
-    let pos = 0;
-    while (pos < total) {
-      switch (this.state) {
-        case State.Start: {
-          if (pos >= cap) { this.capped(ev); return; }
-          while (pos < cap && (bytes[pos] === CR || bytes[pos] === LF)) pos++; // stray CRLF between messages
-          if (pos >= cap) break;
-          this.messageStartPos = base + pos;
-          this.messageStartNs = ts;
-          // Fast path: the whole head is in this event; parsed in one pass, straight from its bytes.
-          const end = parseHead(bytes, pos, cap, this.head, this.maxHeaderCount, false);
-          if (end >= 0) {
-            if (end - pos > this.maxHeaderBytes) { this.tooLarge(bytes, pos, end, ev, ts); return; }
-            this.headBytes = end - pos;
-            pos = this.accept(ev, end, false);
-            break;
-          }
-          if (end === HEAD_INVALID) { this.malformed(ts, 'http1_parse_errors'); return; }
-          if (cap - pos > this.maxHeaderBytes) { this.tooLarge(bytes, pos, cap, ev, ts); return; }
-          this.append(bytes, pos, cap);
-          this.state = State.Head;
-          pos = cap;
-          break;
+  /** Between messages: a head starts here (parsed in one pass when it is all in this event). */
+  private atStart(ev: DataEvent, cap: number, base: number, pos: number): number {
+    const bytes = ev.bytes;
+    if (pos >= cap) { this.capped(ev); return STOP; }
+    while (pos < cap && (bytes[pos] === CR || bytes[pos] === LF)) pos++; // stray CRLF between messages
+    if (pos >= cap) return pos;
+    this.messageStartPos = base + pos;
+    this.messageStartNs = ev.tsNs;
+    // Fast path: the whole head is in this event; parsed in one pass, straight from its bytes.
+    const end = parseHead(bytes, pos, cap, this.head, this.maxHeaderCount, false);
+    if (end >= 0) {
+      if (end - pos > this.maxHeaderBytes) { this.tooLarge(bytes, pos, end, ev, ev.tsNs); return STOP; }
+      this.headBytes = end - pos;
+      return this.accept(ev, end, false);
+    }
+    if (end === HEAD_INVALID) { this.malformed(ev.tsNs, 'http1_parse_errors'); return STOP; }
+    if (cap - pos > this.maxHeaderBytes) { this.tooLarge(bytes, pos, cap, ev, ev.tsNs); return STOP; }
+    this.append(bytes, pos, cap);
+    this.state = State.Head;
+    return cap;
+  }
+
+  /** A head spanning events: held until its end arrives. */
+  private inHead(ev: DataEvent, cap: number, pos: number): number {
+    if (pos >= cap) { this.capped(ev); return STOP; }
+    const before = this.bufLen;
+    const take = Math.min(cap - pos, this.maxHeaderBytes + 4 - before);
+    this.append(ev.bytes, pos, pos + take);
+    const end = findHeadEnd(this.buf, 0, this.bufLen, this.bufScanned > 3 ? this.bufScanned - 3 : 0);
+    this.bufScanned = this.bufLen;
+    if (end < 0) {
+      if (this.bufLen > this.maxHeaderBytes) { this.tooLarge(this.buf, 0, this.bufLen, ev, ev.tsNs); return STOP; }
+      return pos + take;
+    }
+    if (end > this.maxHeaderBytes) { this.tooLarge(this.buf, 0, end, ev, ev.tsNs); return STOP; }
+    const consumed = end - before; // bytes of this event that belong to the head
+    const held = this.buf;
+    this.clearBuf();
+    return this.onHeadBytes(held, 0, end, ev, pos + consumed, false);
+  }
+
+  /** Content-Length body or chunk data: skipped by count, captured or not. */
+  private inBody(ev: DataEvent, base: number, pos: number): number {
+    const n = Math.min(this.remaining, ev.totalBytes - pos);
+    pos += n;
+    this.remaining -= n;
+    if (this.remaining === 0) this.afterBodyPart(ev.tsNs, base + pos);
+    return pos;
+  }
+
+  /** A chunk-size line: hex digits, then an extension or CR skipped up to LF. */
+  private inChunkSize(ev: DataEvent, cap: number, pos: number): number {
+    if (pos >= cap) { this.capped(ev); return STOP; }
+    const bytes = ev.bytes;
+    while (pos < cap) {
+      const b = bytes[pos++]!;
+      if (b === LF) {
+        if (this.chunkSizeDigits === 0) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
+        if (this.remaining === 0) { this.state = State.Trailers; this.lineLen = 0; }
+        else this.state = State.ChunkData;
+        return pos;
+      }
+      if (this.lineLen === 0) { // still in the hex digits
+        const d = hexDigit(b);
+        if (d >= 0) {
+          if (++this.chunkSizeDigits > 12) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
+          this.remaining = this.remaining * 16 + d;
+          continue;
         }
-        case State.Head: {
-          if (pos >= cap) { this.capped(ev); return; }
-          const before = this.bufLen;
-          const take = Math.min(cap - pos, this.maxHeaderBytes + 4 - before);
-          this.append(bytes, pos, pos + take);
-          const end = findHeadEnd(this.buf, 0, this.bufLen, this.bufScanned > 3 ? this.bufScanned - 3 : 0);
-          this.bufScanned = this.bufLen;
-          if (end < 0) {
-            if (this.bufLen > this.maxHeaderBytes) { this.tooLarge(this.buf, 0, this.bufLen, ev, ts); return; }
-            pos += take;
-            break;
-          }
-          if (end > this.maxHeaderBytes) { this.tooLarge(this.buf, 0, end, ev, ts); return; }
-          const consumed = end - before; // bytes of this event that belong to the head
-          const held = this.buf;
-          this.clearBuf();
-          pos = this.onHeadBytes(held, 0, end, ev, pos + consumed, false);
-          break;
-        }
-        case State.Length:
-        case State.ChunkData: {
-          const n = Math.min(this.remaining, total - pos);
-          pos += n;
-          this.remaining -= n;
-          if (this.remaining === 0) this.afterBodyPart(ts, base + pos);
-          break;
-        }
-        case State.ChunkSize: {
-          if (pos >= cap) { this.capped(ev); return; }
-          const b = bytes[pos++]!;
-          if (b === LF) {
-            if (this.chunkSizeDigits === 0) { this.malformed(ts, 'http1_bad_chunk_size'); return; }
-            if (this.remaining === 0) { this.state = State.Trailers; this.lineLen = 0; }
-            else this.state = State.ChunkData;
-            break;
-          }
-          if (this.lineLen === 0) { // still in the hex digits
-            const d = hexDigit(b);
-            if (d >= 0) {
-              if (++this.chunkSizeDigits > 12) { this.malformed(ts, 'http1_bad_chunk_size'); return; }
-              this.remaining = this.remaining * 16 + d;
-              break;
-            }
-            if (this.chunkSizeDigits === 0) { this.malformed(ts, 'http1_bad_chunk_size'); return; }
-            this.lineLen = 1; // chunk extension or CR: skipped up to LF
-          } else if (++this.lineLen > 4096) { this.malformed(ts, 'http1_bad_chunk_size'); return; }
-          break;
-        }
-        case State.ChunkDataEnd: {
-          if (pos >= cap) { this.capped(ev); return; }
-          const b = bytes[pos++]!;
-          if (b === LF) { this.state = State.ChunkSize; this.startChunk(); break; }
-          if (b === CR && this.lineLen === 0) { this.lineLen = 1; break; }
-          this.malformed(ts, 'http1_bad_chunk_framing');
-          return;
-        }
-        case State.Trailers: {
-          if (pos >= cap) { this.capped(ev); return; }
-          const b = bytes[pos++]!;
-          if (b === LF) {
-            if (this.lineLen === 0) { this.endMessage(base + pos, ts, false); break; }
-            this.lineLen = 0;
-          } else if (b !== CR || this.lineLen > 0) {
-            this.lineLen++;
-          }
-          break;
-        }
-        case State.UntilClose:
-        case State.Stopped:
-          pos = total;
-          break;
-        case State.Resync: {
-          const at = pos >= cap ? -1 : this.findMessageStart(bytes, pos, cap);
-          if (at < 0) { this.skipped(total - pos, ts); return; }
-          this.owner.count('http1_resyncs');
-          if (at > pos) this.skipped(at - pos, ts);
-          if (at > pos) this.skippedTail = true;
-          this.state = State.Start;
-          pos = at;
-          break;
-        }
+        if (this.chunkSizeDigits === 0) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
+        this.lineLen = 1; // chunk extension or CR: skipped up to LF
+      } else if (++this.lineLen > 4096) { this.malformed(ev.tsNs, 'http1_bad_chunk_size'); return STOP; }
+    }
+    return pos;
+  }
+
+  /** The CRLF after a chunk's data. */
+  private atChunkDataEnd(ev: DataEvent, cap: number, pos: number): number {
+    if (pos >= cap) { this.capped(ev); return STOP; }
+    while (pos < cap) {
+      const b = ev.bytes[pos++]!;
+      if (b === LF) { this.state = State.ChunkSize; this.startChunk(); return pos; }
+      if (b !== CR || this.lineLen !== 0) { this.malformed(ev.tsNs, 'http1_bad_chunk_framing'); return STOP; }
+      this.lineLen = 1;
+    }
+    return pos;
+  }
+
+  /** Trailer lines after the last chunk, up to the empty line that ends the message. */
+  private inTrailers(ev: DataEvent, cap: number, base: number, pos: number): number {
+    if (pos >= cap) { this.capped(ev); return STOP; }
+    const bytes = ev.bytes;
+    while (pos < cap) {
+      const b = bytes[pos++]!;
+      if (b === LF) {
+        if (this.lineLen === 0) { this.endMessage(base + pos, ev.tsNs, false); return pos; }
+        this.lineLen = 0;
+      } else if (b !== CR || this.lineLen > 0) {
+        this.lineLen++;
       }
     }
+    return pos;
+  }
+
+  /** Looking for the next message start after lost or unframeable bytes. */
+  private resync(ev: DataEvent, cap: number, pos: number): number {
+    const total = ev.totalBytes;
+    const at = pos >= cap ? -1 : this.findMessageStart(ev.bytes, pos, cap);
+    if (at < 0) { this.skipped(total - pos, ev.tsNs); return STOP; }
+    this.owner.count('http1_resyncs');
+    if (at > pos) this.skipped(at - pos, ev.tsNs);
+    if (at > pos) this.skippedTail = true;
+    this.state = State.Start;
+    return at;
   }
 
   /** Bytes passed over while looking for a message start: the owner decides what they may have held. */

@@ -30,10 +30,20 @@ interface PendingBlock {
   frameBytes: number;
 }
 
+/** A decoded header block: the fields kept, and what went wrong as stream anomalies. */
+interface DecodedBlock {
+  headers: string[];
+  notes: string[];
+  /** The table is incomplete because this direction was picked up mid-stream. */
+  midstream: boolean;
+}
+
 class DirectionState implements FrameHandler {
   readonly reader: FrameReader;
   readonly hpack: HpackDecoder;
   block: PendingBlock | undefined = undefined;
+  /** This direction was first seen mid-stream (not a loss or a capped capture later on). */
+  pickedUpMidstream = false;
 
   constructor(readonly dir: Direction, readonly parser: Http2Parser, opts: EngineOptions) {
     this.reader = new FrameReader(this, Math.min(opts.maxHeaderBytes, opts.maxBufferedBytesPerConnection));
@@ -147,6 +157,7 @@ export class Http2Parser implements ConnectionParser {
 
   onDesync(d: DirectionState, reason: string): void {
     this.sink.count(reason === 'midstream' ? 'http2_midstream_pickups' : 'http2_desyncs');
+    if (reason === 'midstream') d.pickedUpMidstream = true;
     if (reason !== 'midstream') this.sink.count(`http2_desync_${reason}`);
     d.hpack.desync();
     if (d.block) { d.block = undefined; this.sink.count('http2_header_blocks_lost'); }
@@ -154,7 +165,6 @@ export class Http2Parser implements ConnectionParser {
   }
 
   onFrame(d: DirectionState, h: FrameHeader, payload: Uint8Array, truncated: boolean, tsNs: number): void {
-    const frameBytes = 9 + h.length;
     if (d.block !== undefined && h.type !== FrameType.CONTINUATION) {
       // RFC 9113 6.10: nothing may interleave a header block. Our view of it is broken.
       this.sink.count('http2_protocol_errors');
@@ -163,104 +173,102 @@ export class Http2Parser implements ConnectionParser {
       this.sink.count('http2_hpack_degraded');
     }
     switch (h.type) {
-      case FrameType.DATA: {
-        const s = this.streams.get(h.streamId);
-        if (s === undefined) { if (h.streamId !== 0) this.sink.count('http2_unpaired_frames'); return; }
-        this.addBytes(s, d.dir, frameBytes);
-        if (h.flags & Flag.END_STREAM) this.endStream(s, d.dir, tsNs);
-        return;
-      }
+      case FrameType.DATA: return this.onDataFrame(d, h, tsNs);
       case FrameType.HEADERS:
-      case FrameType.PUSH_PROMISE: {
-        const push = h.type === FrameType.PUSH_PROMISE;
-        let start = 0;
-        let end = payload.length;
-        let pad = 0;
-        if (h.flags & Flag.PADDED) {
-          if (end < 1) { this.malformedFrame(d); return; }
-          pad = payload[0]!; start = 1;
-        }
-        if (push) start += 4;
-        else if (h.flags & Flag.PRIORITY) start += 5;
-        if (!truncated) {
-          end -= pad;
-          if (start > end) { this.malformedFrame(d); return; }
-        } else if (start > end) start = end;
-        if (push) this.sink.count('http2_push_promises');
-        const block: PendingBlock = {
-          streamId: h.streamId, push, endStream: !push && (h.flags & Flag.END_STREAM) !== 0,
-          chunks: [], size: 0, truncated, frameBytes: 0,
-        };
-        const s = push ? undefined : this.streams.get(h.streamId);
-        if (s !== undefined) this.addBytes(s, d.dir, frameBytes);
-        else block.frameBytes = frameBytes;
-        if ((h.flags & Flag.END_HEADERS) || truncated) {
-          this.headerBlock(d, block, payload.subarray(start, end), tsNs);
-        } else {
-          block.chunks.push(payload.slice(start, end));
-          block.size = end - start;
-          d.block = block;
-        }
-        return;
-      }
-      case FrameType.CONTINUATION: {
-        const block = d.block;
-        if (block === undefined || block.streamId !== h.streamId) {
-          // The block's start was lost (or never sent): its inserts are unknown, so is the table.
-          this.sink.count('http2_orphan_continuations');
-          d.block = undefined;
-          d.hpack.desync();
-          this.sink.count('http2_hpack_degraded');
-          return;
-        }
-        const s = this.streams.get(h.streamId);
-        if (s !== undefined) this.addBytes(s, d.dir, frameBytes);
-        else block.frameBytes += frameBytes;
-        if (block.size + payload.length > this.maxHeaderBytes) {
-          block.truncated = true;
-          this.sink.count('http2_header_block_too_large');
-        } else {
-          block.chunks.push(payload.slice());
-          block.size += payload.length;
-        }
-        if (truncated) block.truncated = true;
-        if ((h.flags & Flag.END_HEADERS) || truncated || block.truncated) {
-          d.block = undefined;
-          const all = concat(block.chunks, block.size);
-          this.headerBlock(d, block, all, tsNs);
-        }
-        return;
-      }
-      case FrameType.RST_STREAM: {
-        const s = this.streams.get(h.streamId);
-        if (s === undefined) return;
-        this.addBytes(s, d.dir, frameBytes);
-        this.sink.count('http2_stream_resets');
-        this.finish(s, tsNs, 'stream_reset');
-        return;
-      }
-      case FrameType.SETTINGS: {
-        if ((h.flags & Flag.ACK) || truncated) return;
-        // Settings a peer sends bound what the *other* direction may use.
-        const other = this.dirs[d.dir === 'egress' ? 'ingress' : 'egress'];
-        for (let p = 0; p + 6 <= payload.length; p += 6) {
-          const id = (payload[p]! << 8) | payload[p + 1]!;
-          const v = ((payload[p + 2]! << 24) | (payload[p + 3]! << 16) | (payload[p + 4]! << 8) | payload[p + 5]!) >>> 0;
-          if (id === 1) other.hpack.setAllowedMax(v);
-          else if (id === 5 && v >= 16384 && v <= MAX_MAX_FRAME_SIZE) other.reader.maxFrameSize = v;
-        }
-        return;
-      }
-      case FrameType.GOAWAY: {
-        if (payload.length < 4) return;
-        const last = ((payload[0]! & 0x7f) * 0x1000000) + ((payload[1]! << 16) | (payload[2]! << 8) | payload[3]!);
-        this.sink.count('http2_goaways');
-        for (const s of [...this.streams.values()]) {
-          if (s.id > last && s.reqDir !== d.dir) { s.anomalies.add('goaway'); this.finish(s, tsNs, 'connection_closed'); }
-        }
-        return;
-      }
+      case FrameType.PUSH_PROMISE: return this.onHeadersFrame(d, h, payload, truncated, tsNs);
+      case FrameType.CONTINUATION: return this.onContinuationFrame(d, h, payload, truncated, tsNs);
+      case FrameType.RST_STREAM: return this.onRstStreamFrame(d, h, tsNs);
+      case FrameType.SETTINGS: return this.onSettingsFrame(d, h, payload, truncated);
+      case FrameType.GOAWAY: return this.onGoawayFrame(d, payload, tsNs);
       default: return; // PRIORITY, PING, WINDOW_UPDATE, unknown extension frames: nothing to pair
+    }
+  }
+
+  // ---- one method per frame type ----
+
+  private onDataFrame(d: DirectionState, h: FrameHeader, tsNs: number): void {
+    const s = this.streams.get(h.streamId);
+    if (s === undefined) { if (h.streamId !== 0) this.sink.count('http2_unpaired_frames'); return; }
+    this.addBytes(s, d.dir, 9 + h.length);
+    if (h.flags & Flag.END_STREAM) this.endStream(s, d.dir, tsNs);
+  }
+
+  /** HEADERS or PUSH_PROMISE: a header block starts (and ends here unless CONTINUATION follows). */
+  private onHeadersFrame(d: DirectionState, h: FrameHeader, payload: Uint8Array, truncated: boolean, tsNs: number): void {
+    const push = h.type === FrameType.PUSH_PROMISE;
+    const range = blockRange(h, payload, truncated);
+    if (range === undefined) { this.malformedFrame(d); return; }
+    const [start, end] = range;
+    if (push) this.sink.count('http2_push_promises');
+    const block: PendingBlock = {
+      streamId: h.streamId, push, endStream: !push && (h.flags & Flag.END_STREAM) !== 0,
+      chunks: [], size: 0, truncated, frameBytes: 0,
+    };
+    const s = push ? undefined : this.streams.get(h.streamId);
+    if (s !== undefined) this.addBytes(s, d.dir, 9 + h.length);
+    else block.frameBytes = 9 + h.length;
+    if ((h.flags & Flag.END_HEADERS) || truncated) {
+      this.headerBlock(d, block, payload.subarray(start, end), tsNs);
+    } else {
+      block.chunks.push(payload.slice(start, end));
+      block.size = end - start;
+      d.block = block;
+    }
+  }
+
+  private onContinuationFrame(d: DirectionState, h: FrameHeader, payload: Uint8Array, truncated: boolean, tsNs: number): void {
+    const block = d.block;
+    if (block === undefined || block.streamId !== h.streamId) {
+      // The block's start was lost (or never sent): its inserts are unknown, so is the table.
+      this.sink.count('http2_orphan_continuations');
+      d.block = undefined;
+      d.hpack.desync();
+      this.sink.count('http2_hpack_degraded');
+      return;
+    }
+    const s = this.streams.get(h.streamId);
+    if (s !== undefined) this.addBytes(s, d.dir, 9 + h.length);
+    else block.frameBytes += 9 + h.length;
+    if (block.size + payload.length > this.maxHeaderBytes) {
+      block.truncated = true;
+      this.sink.count('http2_header_block_too_large');
+    } else {
+      block.chunks.push(payload.slice());
+      block.size += payload.length;
+    }
+    if (truncated) block.truncated = true;
+    if ((h.flags & Flag.END_HEADERS) || truncated || block.truncated) {
+      d.block = undefined;
+      this.headerBlock(d, block, concat(block.chunks, block.size), tsNs);
+    }
+  }
+
+  private onRstStreamFrame(d: DirectionState, h: FrameHeader, tsNs: number): void {
+    const s = this.streams.get(h.streamId);
+    if (s === undefined) return;
+    this.addBytes(s, d.dir, 9 + h.length);
+    this.sink.count('http2_stream_resets');
+    this.finish(s, tsNs, 'stream_reset');
+  }
+
+  private onSettingsFrame(d: DirectionState, h: FrameHeader, payload: Uint8Array, truncated: boolean): void {
+    if ((h.flags & Flag.ACK) || truncated) return;
+    // Settings a peer sends bound what the *other* direction may use.
+    const other = this.dirs[d.dir === 'egress' ? 'ingress' : 'egress'];
+    for (let p = 0; p + 6 <= payload.length; p += 6) {
+      const id = (payload[p]! << 8) | payload[p + 1]!;
+      const v = ((payload[p + 2]! << 24) | (payload[p + 3]! << 16) | (payload[p + 4]! << 8) | payload[p + 5]!) >>> 0;
+      if (id === 1) other.hpack.setAllowedMax(v);
+      else if (id === 5 && v >= 16384 && v <= MAX_MAX_FRAME_SIZE) other.reader.maxFrameSize = v;
+    }
+  }
+
+  private onGoawayFrame(d: DirectionState, payload: Uint8Array, tsNs: number): void {
+    if (payload.length < 4) return;
+    const last = ((payload[0]! & 0x7f) * 0x1000000) + ((payload[1]! << 16) | (payload[2]! << 8) | payload[3]!);
+    this.sink.count('http2_goaways');
+    for (const s of [...this.streams.values()]) {
+      if (s.id > last && s.reqDir !== d.dir) { s.anomalies.add('goaway'); this.finish(s, tsNs, 'connection_closed'); }
     }
   }
 
@@ -295,26 +303,14 @@ export class Http2Parser implements ConnectionParser {
     return this.clientDir === 'egress' ? 'client' : 'server';
   }
 
+  /** A whole (or cut) header block: decoded to keep the table in step, then paired by stream. */
   private headerBlock(d: DirectionState, block: PendingBlock, bytes: Uint8Array, tsNs: number): void {
-    const res = d.hpack.decode(bytes, 0, bytes.length);
-    const degraded = block.truncated || res.truncated || res.malformed;
-    if (degraded) {
-      // Part of the block never reached us: what it inserted into the table is unknown.
-      d.hpack.desync();
-      this.sink.count('http2_hpack_degraded');
-    }
-    if (res.unknownRefs > 0) this.sink.count('http2_hpack_unknown_refs', res.unknownRefs);
-    if (res.badLiterals > 0) this.sink.count('http2_hpack_bad_literals', res.badLiterals);
-    if (res.oversizedUpdates > 0) this.sink.count('http2_hpack_oversized_table_updates', res.oversizedUpdates);
+    const decoded = this.decodeBlock(d, block, bytes);
+    const h = decoded.headers;
     if (block.push) { // decoded only to keep the table in step; only a server sends PUSH_PROMISE
       this.learnClientDir(other(d.dir));
       return;
     }
-
-    const h = res.headers;
-    // The whole block was decoded (the table must stay in step); only the first fields are kept.
-    const overLimit = h.length > 2 * this.maxHeaderCount;
-    if (overLimit) { h.length = 2 * this.maxHeaderCount; this.sink.count('http2_header_fields_skipped'); }
     let hasMethod = false;
     let hasStatus = false;
     for (let i = 0; i < h.length; i += 2) {
@@ -324,44 +320,72 @@ export class Http2Parser implements ConnectionParser {
     // Only a server sends :status; only a client :method (PUSH_PROMISE, the exception, returned above).
     if (hasStatus) this.learnClientDir(other(d.dir));
     else if (hasMethod) this.learnClientDir(d.dir);
-    const note = (s: StreamState): void => {
-      if (degraded) s.anomalies.add('hpack_degraded');
-      if (res.unknownRefs > 0) s.anomalies.add('hpack_unknown_ref');
-      if (res.badLiterals > 0) s.anomalies.add('hpack_bad_literal');
-      if (overLimit) s.anomalies.add('header_count_limit');
-    };
-
-    let s = this.streams.get(block.streamId);
+    const s = this.streams.get(block.streamId);
     if (s === undefined) {
       const looksLikeResponse = hasStatus || (!hasMethod && this.clientDir !== undefined && d.dir !== this.clientDir);
-      if (looksLikeResponse) { this.sink.count('http2_unpaired_responses'); return; }
-      if (this.streams.size >= this.maxStreams) {
-        this.sink.count('http2_streams_dropped');
-        const oldest = this.streams.values().next().value as StreamState;
-        oldest.anomalies.add('stream_table_full');
-        this.finish(oldest, tsNs, 'timeout');
-      }
-      const { request, contentType } = requestFromHeaders(h);
-      s = {
-        id: block.streamId, reqDir: d.dir, startNs: tsNs, requestBytes: block.frameBytes, responseBytes: 0,
-        request, responded: false, anomalies: new Set(),
-      };
-      if (contentType !== undefined) s.contentType = contentType;
-      if (!hasMethod) s.anomalies.add('request_headers_unknown');
-      if (d.hpack.degraded && res.unknownRefs > 0) s.anomalies.add('midstream');
-      note(s);
-      this.streams.set(s.id, s);
-      if (block.endStream) this.endStream(s, d.dir, tsNs);
+      if (looksLikeResponse) this.sink.count('http2_unpaired_responses');
+      else this.openStream(d, block, decoded, hasMethod, tsNs);
       return;
     }
-    note(s);
-    if (d.dir === s.reqDir) { // request trailers
-      if (block.endStream) this.endStream(s, d.dir, tsNs);
-      return;
+    this.streamHeaders(d, block, s, decoded, tsNs);
+  }
+
+  /** A header block on a known stream: request trailers, or response headers / trailers. */
+  private streamHeaders(d: DirectionState, block: PendingBlock, s: StreamState, decoded: DecodedBlock, tsNs: number): void {
+    for (const n of decoded.notes) s.anomalies.add(n);
+    if (d.dir !== s.reqDir) {
+      const status = applyResponseHeaders(s, decoded.headers);
+      if (status !== undefined && status >= 200) { s.status = status; s.responded = true; }
+      else if (status === undefined && !s.responded && !block.endStream) s.responded = true; // degraded final headers
     }
-    const status = applyResponseHeaders(s, h);
-    if (status !== undefined && status >= 200) { s.status = status; s.responded = true; }
-    else if (status === undefined && !s.responded && !block.endStream) s.responded = true; // degraded final headers
+    if (block.endStream) this.endStream(s, d.dir, tsNs);
+  }
+
+  /** HPACK-decodes a block, counts what went wrong; returns the kept fields and the anomalies they carry. */
+  private decodeBlock(d: DirectionState, block: PendingBlock, bytes: Uint8Array): DecodedBlock {
+    const res = d.hpack.decode(bytes, 0, bytes.length);
+    const notes: string[] = [];
+    if (block.truncated || res.truncated || res.malformed) {
+      // Part of the block never reached us: what it inserted into the table is unknown.
+      d.hpack.desync();
+      this.sink.count('http2_hpack_degraded');
+      notes.push('hpack_degraded');
+    }
+    if (res.unknownRefs > 0) {
+      this.sink.count('http2_hpack_unknown_refs', res.unknownRefs);
+      notes.push('hpack_unknown_ref');
+    }
+    if (res.badLiterals > 0) { this.sink.count('http2_hpack_bad_literals', res.badLiterals); notes.push('hpack_bad_literal'); }
+    if (res.oversizedUpdates > 0) this.sink.count('http2_hpack_oversized_table_updates', res.oversizedUpdates);
+    const h = res.headers;
+    // The whole block was decoded (the table must stay in step); only the first fields are kept.
+    if (h.length > 2 * this.maxHeaderCount) {
+      h.length = 2 * this.maxHeaderCount;
+      this.sink.count('http2_header_fields_skipped');
+      notes.push('header_count_limit');
+    }
+    // 'midstream' (for a new stream) only when that is why the table is incomplete: a capped block is 'hpack_degraded'.
+    return { headers: h, notes, midstream: d.pickedUpMidstream && res.unknownRefs > 0 };
+  }
+
+  /** A request header block on a new stream (the oldest stream gives way when the table is full). */
+  private openStream(d: DirectionState, block: PendingBlock, decoded: DecodedBlock, hasMethod: boolean, tsNs: number): void {
+    if (this.streams.size >= this.maxStreams) {
+      this.sink.count('http2_streams_dropped');
+      const oldest = this.streams.values().next().value as StreamState;
+      oldest.anomalies.add('stream_table_full');
+      this.finish(oldest, tsNs, 'timeout');
+    }
+    const { request, contentType } = requestFromHeaders(decoded.headers);
+    const s: StreamState = {
+      id: block.streamId, reqDir: d.dir, startNs: tsNs, requestBytes: block.frameBytes, responseBytes: 0,
+      request, responded: false, anomalies: new Set(),
+    };
+    if (contentType !== undefined) s.contentType = contentType;
+    if (!hasMethod) s.anomalies.add('request_headers_unknown');
+    if (decoded.midstream) s.anomalies.add('midstream');
+    for (const n of decoded.notes) s.anomalies.add(n);
+    this.streams.set(s.id, s);
     if (block.endStream) this.endStream(s, d.dir, tsNs);
   }
 
@@ -383,6 +407,25 @@ export class Http2Parser implements ConnectionParser {
     if (!this.streams.delete(s.id)) return;
     this.sink.emit(toTransaction(this.conn, this.streamRole(s), s, endNs, error));
   }
+}
+
+/** The header block's [start, end) in a HEADERS/PUSH_PROMISE payload (after padding length, promised
+ *  id or priority; before the padding); undefined when the frame is malformed. */
+function blockRange(h: FrameHeader, payload: Uint8Array, truncated: boolean): [number, number] | undefined {
+  let start = 0;
+  let end = payload.length;
+  let pad = 0;
+  if (h.flags & Flag.PADDED) {
+    if (end < 1) return undefined;
+    pad = payload[0]!; start = 1;
+  }
+  if (h.type === FrameType.PUSH_PROMISE) start += 4;
+  else if (h.flags & Flag.PRIORITY) start += 5;
+  if (!truncated) {
+    end -= pad;
+    if (start > end) return undefined;
+  } else if (start > end) start = end;
+  return [start, end];
 }
 
 function other(dir: Direction): Direction {

@@ -11,8 +11,10 @@ export const servicegraphConfig = object({
     ttl: duration(2000, { min: 1 }),
     max_items: int(10_000, { min: 1 }),
   }),
-  /** When a client span never meets its server span, name the server from these attributes. */
-  virtual_node_peer_attributes: list(str(undefined, { nonEmpty: true }), ['peer.service', 'db.name', 'db.system']),
+  /** When a client span never meets its server span, name the server from these attributes: the
+   *  current semconv names first, then the deprecated ones other instrumentation may still send. */
+  virtual_node_peer_attributes: list(str(undefined, { nonEmpty: true }),
+    ['server.service.name', 'peer.service', 'db.namespace', 'db.name', 'db.system.name', 'db.system']),
   metrics_flush_interval: duration(15_000, { min: 10 }),
   /** Bound on distinct label sets; edges beyond it are counted as dropped, not emitted. */
   max_series: int(10_000, { min: 1 }),

@@ -94,6 +94,23 @@ test('halves that expire: client with peer.service becomes a virtual node edge, 
   assert.equal(point(m, 'traces_service_graph_request_total', { client: 'web', server: 'postgres', connection_type: 'virtual_node' }), 1);
 });
 
+test('virtual nodes by default: the current semconv name wins over the deprecated peer.service', async () => {
+  const { c, final } = await connector({ store: { ttl: '50ms' } });
+  const both = [
+    { key: 'peer.service', value: { stringValue: 'old-name' } },
+    { key: 'server.service.name', value: { stringValue: 'billing' } },
+  ];
+  const db = [{ key: 'db.system.name', value: { stringValue: 'postgresql' } }];
+  await c.consumeTraces!(batch('web', [
+    span(SpanKind.CLIENT, id16(), id8(), undefined, 5, { attributes: both }),
+    span(SpanKind.CLIENT, id16(), id8(), undefined, 5, { attributes: db }),
+  ]));
+  await new Promise((r) => setTimeout(r, 200));
+  const m = await final();
+  assert.equal(point(m, 'traces_service_graph_request_total', { client: 'web', server: 'billing', connection_type: 'virtual_node' }), 1);
+  assert.equal(point(m, 'traces_service_graph_request_total', { client: 'web', server: 'postgresql', connection_type: 'virtual_node' }), 1);
+});
+
 test('a full store drops new halves and counts them', async () => {
   const { c, telemetry, final } = await connector({ store: { max_items: 3 } });
   await c.consumeTraces!(batch('web', Array.from({ length: 5 }, () => span(SpanKind.CLIENT, id16(), id8(), undefined, 1))));
