@@ -6,6 +6,8 @@ BPF_HDRS  := $(wildcard bpf/*.h)
 BPF_OBJ   := $(patsubst bpf/%.bpf.c,build/bpf/%.bpf.o,$(BPF_SRC))
 # Small BPF programs of the native addon's own tests (test/kernel/native-*.test.ts).
 TEST_BPF_OBJ := $(patsubst test/fixtures/bpf/%.bpf.c,build/test-bpf/%.bpf.o,$(wildcard test/fixtures/bpf/*.bpf.c))
+# BPF programs of the benchmarks only (bench/kernel/bpf-cost.ts: the floor of empty programs).
+BENCH_BPF_OBJ := $(patsubst bench/kernel/%.bpf.c,build/bench/%.bpf.o,$(wildcard bench/kernel/*.bpf.c))
 NATIVE_SRC := $(wildcard agent/native/*.cc agent/native/*.h) binding.gyp
 NATIVE    := build/Release/sockeye_native.node
 TS_SRC    := $(shell find agent otel-collector test bench -name '*.ts' 2>/dev/null) tsconfig.json
@@ -17,7 +19,7 @@ NODEDIR   ?= $(shell [ -d /usr/include/node ] && echo /usr)
 .PHONY: all bpf test-bpf native ts clean
 all: bpf test-bpf native ts
 bpf: $(BPF_OBJ)
-test-bpf: $(TEST_BPF_OBJ)
+test-bpf: $(TEST_BPF_OBJ) $(BENCH_BPF_OBJ)
 native: $(if $(wildcard binding.gyp),$(NATIVE))
 ts: dist/.stamp
 
@@ -30,6 +32,11 @@ build/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) bpf/vmlinux.h
 	llvm-strip -g $@.tmp && mv $@.tmp $@   # keeps .BTF/.BTF.ext (CO-RE), drops DWARF
 
 build/test-bpf/%.bpf.o: test/fixtures/bpf/%.bpf.c bpf/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibpf -c $< -o $@.tmp
+	llvm-strip -g $@.tmp && mv $@.tmp $@
+
+build/bench/%.bpf.o: bench/kernel/%.bpf.c bpf/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibpf -c $< -o $@.tmp
 	llvm-strip -g $@.tmp && mv $@.tmp $@
