@@ -10,7 +10,7 @@ const TIME_LIMIT_MS = 60_000;
 
 /** /sys/fs/cgroup/…/sockeye-bpf-cost/pod/container: the filter marks the top, processes live at the bottom. */
 export class BenchCgroup {
-  private constructor(readonly top: string, readonly leaf: string, readonly id: bigint) {}
+  private constructor(readonly top: string, readonly leaf: string, readonly id: bigint, readonly leafId: bigint) {}
 
   static create(): BenchCgroup {
     const line = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[2] === 'cgroup2');
@@ -18,7 +18,7 @@ export class BenchCgroup {
     const top = join(line.split(' ')[1]!, `sockeye-bpf-cost-${process.pid}`);
     const leaf = join(top, 'pod', 'container');
     mkdirSync(leaf, { recursive: true });
-    return new BenchCgroup(top, leaf, BigInt(statSync(top).ino));
+    return new BenchCgroup(top, leaf, BigInt(statSync(top).ino), BigInt(statSync(leaf).ino));
   }
 
   /** Spawns cmd inside the leaf cgroup (the shell moves itself there, then execs). */
@@ -33,11 +33,13 @@ export class BenchCgroup {
 }
 
 export interface Sizes { ddCalls: number; requests: number }
+/** The measured window: started() when the workload begins, tick() every windowMs until it ends. */
+export interface Window { started(): void; tick(): void; windowMs: number }
 export interface Phase {
   name: string;
   /** Requests, calls or syscalls the per-unit figure divides by. */
   units(s: Sizes): number;
-  run(cg: BenchCgroup, s: Sizes): Promise<void>;
+  run(cg: BenchCgroup, s: Sizes, w: Window): Promise<void>;
 }
 
 async function firstLine(child: ChildProcess): Promise<string> {
@@ -49,10 +51,12 @@ async function firstLine(child: ChildProcess): Promise<string> {
   return buf.split('\n')[0]!.trim();
 }
 
-async function exited(child: ChildProcess): Promise<void> {
+async function exited(child: ChildProcess, w?: Window): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), TIME_LIMIT_MS);
+  const ticker = w ? setInterval(() => w.tick(), w.windowMs) : undefined;
   const [code] = await once(child, 'exit') as [number | null];
   clearTimeout(timer);
+  clearInterval(ticker);
   if (code !== 0) throw new Error(`bench workload ${child.spawnargs.join(" ").slice(0, 80)} exited with ${code}`);
 }
 
@@ -62,14 +66,15 @@ function clientServer(name: string, server: string, client: (port: string, n: nu
   return {
     name,
     units: (s) => s.requests,
-    async run(cg, s) {
+    async run(cg, s, w) {
       const srv = cg.spawn(process.execPath, ['-e', server]);
       try {
         const port = await firstLine(srv);
         const cli = cg.spawn(process.execPath, ['-e', `process.stdin.once('data',()=>{process.stdin.destroy();${client(port, s.requests)}});console.log('ready')`]);
         await firstLine(cli);
+        w.started();
         cli.stdin!.write('go\n');
-        await exited(cli);
+        await exited(cli, w);
       } finally {
         srv.kill('SIGKILL');
       }
@@ -104,8 +109,9 @@ export const PHASES: Phase[] = [
   {
     name: 'dd',
     units: (s) => s.ddCalls,
-    async run(cg, s) {
-      await exited(cg.spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=64', `count=${s.ddCalls / 2}`, 'status=none']));
+    async run(cg, s, w) {
+      w.started();
+      await exited(cg.spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=64', `count=${s.ddCalls / 2}`, 'status=none']), w);
     },
   },
   clientServer('http1', http1Server, http1Client),

@@ -1,6 +1,6 @@
 // Kernel cost of sockeye's BPF programs, measured with BPF stats (run_time_ns / run_cnt), plus the
 // userspace decode rate: `node dist/bench/kernel/bpf-cost.js [--dd-calls N] [--requests N]
-// [--baseline OLD.bpf.o] [--rounds N]` (A/B: alternating rounds with an older object, medians side by side).
+// [--baseline OLD.bpf.o] [--rounds N] [--only dd,http1,…] [--no-filter-runs]` (A/B: alternating rounds with an older object, medians side by side).
 // Needs root. Workloads, each run in a cgroup of its own (bench/kernel/bench-workloads.ts):
 //   dd            non-socket read/write
 //   http1         keep-alive HTTP/1.1 (node:http), per request both sides and per traced data syscall
@@ -8,8 +8,7 @@
 //   tcp-other     a TCP ping-pong that is no known protocol (after inference gave up)
 //   udp-other     the same over UDP
 // and again with a cgroup include filter on (the workloads' cgroup is marked; every other process on
-// the machine is filtered out). Other processes on the machine run the programs too: the rate of the
-// programs measured in an idle window just before each phase is subtracted (noted as `bg`).
+// the machine is filtered out). Other processes on the machine run the programs too: see measure().
 import type { CaptureEvent } from '../../agent/capture/capture-events.js';
 import { EventDecoder } from '../../agent/capture/event-decoder.js';
 import { EVENT_FIELDS as F, EVENT_HEADER_SIZE } from '../../agent/capture/event-layout.js';
@@ -22,51 +21,70 @@ const floorObject = fileURLToPath(new URL('../../../build/bench/stats-floor.bpf.
 const arg = (name: string, def: number) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : def; };
 const DD_CALLS = arg('--dd-calls', 1_000_000);
 const REQUESTS = arg('--requests', 5_000);
-const IDLE_MS = 500;
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : undefined;
+const NO_FILTER_RUNS = process.argv.includes('--no-filter-runs');
 
-interface Snapshot { at: bigint; stats: ProgramStats[] }
-const snap = (read: () => ProgramStats[]): Snapshot => ({ at: process.hrtime.bigint(), stats: read() });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const counterObject = fileURLToPath(new URL('../../../build/bench/workload-syscalls.bpf.o', import.meta.url));
+const WINDOW_MS = 100;
+const CLEAN_SHARE = 0.05;
 
-/** ns and entry-program runs between two snapshots over the programs `keep` selects. */
-function delta(a: Snapshot, b: Snapshot, keep: (n: string) => boolean = () => true) {
-  const before = new Map(a.stats.map((p) => [p.program, p]));
-  let ns = 0, enters = 0, runs = 0;
-  for (const p of b.stats) {
-    if (!keep(p.program)) continue;
-    const q = before.get(p.program);
-    const d = p.runCount - (q?.runCount ?? 0);
-    ns += p.runTimeNs - (q?.runTimeNs ?? 0);
-    runs += d;
-    if (!/_exit_/.test(p.program)) enters += d;
+/** The workload's own data-syscall count (bench/kernel/workload-syscalls.bpf.c). */
+class WorkloadCounter {
+  private readonly obj: BpfObject;
+  constructor(cg: BenchCgroup) {
+    this.obj = BpfObject.load(counterObject, { rodata: { workload_cgroup: cg.leafId } });
+    this.obj.attachAll();
   }
-  return { ns, enters, runs, ms: Number(b.at - a.at) / 1e6 };
+  read(): number { return Number(this.obj.mapLookup('workload_calls', Buffer.alloc(4))!.readBigUInt64LE(0)); }
+  close(): void { this.obj.close(); }
 }
 
+interface Sample { ns: number; enters: number; calls: number }
 const dataProgram = (n: string) => /^sockeye_(floor_)?(enter|exit)_(read|write|readv|writev|sendto|recvfrom|sendmsg|recvmsg|sendmmsg|recvmmsg)$/.test(n);
 
-interface PhaseFigure { nsPerSyscall: number; nsPerUnit: number; syscalls: number; units: number; bgShare: number }
+function sample(stats: ProgramStats[], counter: WorkloadCounter): Sample {
+  let ns = 0, enters = 0;
+  for (const p of stats) {
+    if (!dataProgram(p.program)) continue;
+    ns += p.runTimeNs;
+    if (!/_exit_/.test(p.program)) enters += p.runCount;
+  }
+  return { ns, enters, calls: counter.read() };
+}
+
+interface PhaseFigure { nsPerSyscall: number; nsPerUnit: number; syscalls: number; units: number; windows: number; clean: number }
 type Figures = Record<string, PhaseFigure>;
 
-/** Runs every phase with one object attached; each phase is preceded by an idle window whose
- * program rate (background traffic) is subtracted from the phase. */
+/** Runs every phase with one object attached, sampling the programs' time and the workload's own
+ * syscall count every WINDOW_MS. Windows where other processes made more than CLEAN_SHARE of the
+ * traced syscalls are dropped; the figure is the pooled time per workload syscall of the clean ones
+ * (all windows, if none is clean: then `clean` says 0 and the figure is an upper bound). */
 async function measure(read: () => ProgramStats[], cg: BenchCgroup, phases: Phase[]): Promise<Figures> {
   const out: Figures = {};
-  for (const ph of phases) {
-    const i0 = snap(read);
-    await sleep(IDLE_MS);
-    const i1 = snap(read);
-    await ph.run(cg, { ddCalls: DD_CALLS, requests: REQUESTS });
-    const p1 = snap(read);
-    const idle = delta(i0, i1, dataProgram);
-    const raw = delta(i1, p1, dataProgram);
-    const scale = raw.ms / idle.ms;
-    const ns = raw.ns - idle.ns * scale;
-    const syscalls = raw.enters - idle.enters * scale;
-    const units = ph.units({ ddCalls: DD_CALLS, requests: REQUESTS });
-    out[ph.name] = {
-      nsPerSyscall: ns / syscalls, nsPerUnit: ns / units, syscalls, units, bgShare: (idle.enters * scale) / raw.enters,
-    };
+  const counter = new WorkloadCounter(cg);
+  try {
+    for (const ph of phases) {
+      const samples: Sample[] = [];
+      const units = ph.units({ ddCalls: DD_CALLS, requests: REQUESTS });
+      await ph.run(cg, { ddCalls: DD_CALLS, requests: REQUESTS }, {
+        started: () => samples.push(sample(read(), counter)),
+        tick: () => samples.push(sample(read(), counter)),
+        windowMs: WINDOW_MS,
+      });
+      samples.push(sample(read(), counter));
+      let ns = 0, calls = 0, clean = 0, allNs = 0;
+      for (let i = 1; i < samples.length; i++) {
+        const d = { ns: samples[i]!.ns - samples[i - 1]!.ns, enters: samples[i]!.enters - samples[i - 1]!.enters, calls: samples[i]!.calls - samples[i - 1]!.calls };
+        allNs += d.ns;
+        if (d.calls > 0 && (d.enters - d.calls) / d.enters <= CLEAN_SHARE) { ns += d.ns; calls += d.calls; clean++; }
+      }
+      const total = samples[samples.length - 1]!.calls - samples[0]!.calls;
+      if (clean === 0) { ns = allNs; calls = total; }
+      const perCall = ns / calls;
+      out[ph.name] = { nsPerSyscall: perCall, nsPerUnit: perCall * total / units, syscalls: total, units, windows: samples.length - 1, clean };
+    }
+  } finally {
+    counter.close();
   }
   return out;
 }
@@ -82,7 +100,7 @@ async function floorFigures(cg: BenchCgroup): Promise<Figures> {
   const stop = enableBpfStats();
   try {
     obj.attachAll();
-    return await measure(() => obj.programStats(), cg, PHASES.filter((p) => p.name === 'dd'));
+    return await measure(() => obj.programStats(), cg, PHASES.filter((p) => !ONLY || ONLY.includes(p.name)));
   } finally { stop(); obj.close(); }
 }
 
@@ -90,7 +108,7 @@ function median(runs: Figures[]): Figures {
   const out: Figures = {};
   for (const name of Object.keys(runs[0]!)) {
     const pick = (f: (p: PhaseFigure) => number) => { const v = runs.map((r) => f(r[name]!)).sort((a, b) => a - b); return v[Math.floor(v.length / 2)]!; };
-    out[name] = { ...runs[0]![name]!, nsPerSyscall: pick((p) => p.nsPerSyscall), nsPerUnit: pick((p) => p.nsPerUnit), bgShare: pick((p) => p.bgShare) };
+    out[name] = { ...runs[0]![name]!, nsPerSyscall: pick((p) => p.nsPerSyscall), nsPerUnit: pick((p) => p.nsPerUnit), clean: pick((p) => p.clean) };
   }
   return out;
 }
@@ -136,7 +154,7 @@ async function main() {
     `${REQUESTS} requests per socket workload, ${rounds} round(s), median shown)`);
   const cg = BenchCgroup.create();
   try {
-    const floor = (await floorFigures(cg)).dd!.nsPerSyscall;
+    const floor = await floorFigures(cg);
     const objects = baselineObject ? [baselineObject, undefined] : [undefined];
     const runs = new Map<string, Figures[]>();
     for (let r = 0; r < rounds; r++) {
@@ -144,7 +162,9 @@ async function main() {
         for (const filtered of [false, true]) {
           const opts: KernelCaptureOptions = { ...(objectPath ? { objectPath } : {}), ...(filtered ? { includeCgroupIds: [cg.id] } : {}) };
           const key = `${objectPath ?? 'current'}|${filtered}`;
-          const f = await withCapture(opts, (c) => measure(() => c.programStats(), cg, PHASES));
+          if (filtered && NO_FILTER_RUNS) continue;
+          const phases = PHASES.filter((p) => !ONLY || ONLY.includes(p.name));
+          const f = await withCapture(opts, (c) => measure(() => c.programStats(), cg, phases));
           runs.set(key, [...(runs.get(key) ?? []), f]);
         }
       }
@@ -153,25 +173,26 @@ async function main() {
     const show = (p: PhaseFigure | undefined, q: PhaseFigure, pick: (x: PhaseFigure) => number) =>
       p ? `${pick(p).toFixed(0)} → ${pick(q).toFixed(0)} ns` : `${pick(q).toFixed(0)} ns`;
     if (baselineObject) console.log(`\nA/B: baseline ${baselineObject} → current object, alternating rounds in this run`);
-    console.log(`\nfloor: empty programs on read/write, enter+exit: ${floor.toFixed(0)} ns per call`);
+    console.log(`\nfloor: empty programs on the same tracepoints, enter+exit, per workload syscall: ${Object.entries(floor).map(([k, v]) => `${k} ${v.nsPerSyscall.toFixed(0)} ns`).join(', ')}`);
+    const fl = (phase: string) => floor[phase]?.nsPerSyscall ?? NaN;
     const goals: Record<string, [string, (x: PhaseFigure) => number, string]> = {
-      dd: ['non-socket read/write (enter+exit)', (x) => x.nsPerSyscall, `≤ floor+30 = ${(floor + 30).toFixed(0)}`],
-      'http1-syscall': ['HTTP/1.1 keep-alive: per traced data syscall', (x) => x.nsPerSyscall, '≤ 500'],
+      dd: ['non-socket read/write (enter+exit)', (x) => x.nsPerSyscall, `≤ floor+30 = ${(fl('dd') + 30).toFixed(0)}`],
+      'http1-syscall': ['HTTP/1.1 keep-alive: per traced data syscall', (x) => x.nsPerSyscall, `≤ 500 (floor ${fl('http1').toFixed(0)})`],
       http1: ['HTTP/1.1 keep-alive: per request, both sides', (x) => x.nsPerUnit, '≤ 2000'],
-      'grpc-syscall': ['gRPC (HTTP/2) unary: per traced data syscall', (x) => x.nsPerSyscall, '≤ 500'],
+      'grpc-syscall': ['gRPC (HTTP/2) unary: per traced data syscall', (x) => x.nsPerSyscall, `≤ 500 (floor ${fl('grpc').toFixed(0)})`],
       grpc: ['gRPC (HTTP/2) unary: per call, both sides', (x) => x.nsPerUnit, ''],
-      'tcp-other': ['TCP, no known protocol: per data syscall', (x) => x.nsPerSyscall, `≤ floor+100 = ${(floor + 100).toFixed(0)}`],
-      'udp-other': ['UDP, no known protocol: per data syscall', (x) => x.nsPerSyscall, `≤ floor+100 = ${(floor + 100).toFixed(0)}`],
+      'tcp-other': ['TCP, no known protocol: per data syscall', (x) => x.nsPerSyscall, `≤ floor+100 = ${(fl('tcp-other') + 100).toFixed(0)}`],
+      'udp-other': ['UDP, no known protocol: per data syscall', (x) => x.nsPerSyscall, `≤ floor+100 = ${(fl('udp-other') + 100).toFixed(0)}`],
     };
-    for (const filtered of [false, true]) {
+    for (const filtered of NO_FILTER_RUNS ? [false] : [false, true]) {
       const cur = fig(undefined, filtered);
       const base = baselineObject ? fig(baselineObject, filtered) : undefined;
-      console.log(`\nkernel, ${filtered ? 'WITH a cgroup include filter' : 'no filters'} (bpf_stats, bg subtracted)     figure              goal             note`);
+      console.log(`\nkernel, ${filtered ? 'WITH a cgroup include filter' : 'no filters'} (bpf_stats, clean windows)     figure              goal             note`);
       for (const [key, [label, pick, goal]] of Object.entries(goals)) {
         const phase = key.replace('-syscall', '');
         const q = cur[phase];
         if (!q) continue;
-        row(label, show(base?.[phase], q, pick), goal, `${q.syscalls.toFixed(0)} calls, bg ${(q.bgShare * 100).toFixed(0)}%`);
+        row(label, show(base?.[phase], q, pick), goal, `${q.syscalls.toFixed(0)} calls, ${q.clean}/${q.windows} clean windows`);
       }
     }
   } finally {
