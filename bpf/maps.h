@@ -40,7 +40,7 @@ struct conn_state {
 	__u8 role;
 	__u8 protocol;
 	__u8 attempts;  /* data syscalls inspected without a protocol verdict */
-	__u8 ignored;   /* no protocol matched within MAX_INFER_ATTEMPTS: ship nothing */
+	__u8 ignored;   /* no protocol matched within MAX_INFER_ATTEMPTS: ship nothing (checked at entry) */
 };
 
 /* Syscall arguments remembered from enter to exit, keyed by pid_tgid. */
@@ -145,8 +145,19 @@ static __always_inline __u8 cgroup_mark(void)
 	return found;
 }
 
-/* The first check of every program: is this process one we trace at all? */
-static __always_inline bool process_wanted(__u32 tgid)
+/* The cgroup filters' verdict per cgroup id (marks are set before attach and never change, and
+ * cgroup v2 ids are not reused): one lookup instead of the ancestor walk on every traced call. */
+#define CGROUP_WANTED 1
+#define CGROUP_UNWANTED 2
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} cgroup_verdicts SEC(".maps");
+
+/* The first check of every program: is this process one we trace at all? (cheap: pid only) */
+static __always_inline bool pid_wanted(__u32 tgid)
 {
 	if (tgid == self_pid)
 		return false;
@@ -157,14 +168,29 @@ static __always_inline bool process_wanted(__u32 tgid)
 		if (filter_pids_exclude && mark && *mark == FILTER_EXCLUDE)
 			return false;
 	}
-	if (filter_cgroups_include || filter_cgroups_exclude) {
-		__u8 mark = cgroup_mark();
-		if (filter_cgroups_include && mark != FILTER_INCLUDE)
-			return false;
-		if (filter_cgroups_exclude && mark == FILTER_EXCLUDE)
-			return false;
-	}
 	return true;
+}
+
+/* The cgroup filters, checked after the socket check (most calls on a node are not on sockets). */
+static __always_inline bool cgroup_wanted(void)
+{
+	if (!filter_cgroups_include && !filter_cgroups_exclude)
+		return true;
+	__u64 id = bpf_get_current_cgroup_id();
+	__u8 *cached = bpf_map_lookup_elem(&cgroup_verdicts, &id);
+	if (cached)
+		return *cached == CGROUP_WANTED;
+	__u8 mark = cgroup_mark();
+	bool wanted = !(filter_cgroups_include && mark != FILTER_INCLUDE) &&
+		      !(filter_cgroups_exclude && mark == FILTER_EXCLUDE);
+	__u8 verdict = wanted ? CGROUP_WANTED : CGROUP_UNWANTED;
+	bpf_map_update_elem(&cgroup_verdicts, &id, &verdict, BPF_ANY);
+	return wanted;
+}
+
+static __always_inline bool process_wanted(__u32 tgid)
+{
+	return pid_wanted(tgid) && cgroup_wanted();
 }
 
 #endif
