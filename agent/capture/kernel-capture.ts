@@ -2,10 +2,12 @@
 // applies filters and config, attaches every program (reporting each), and hands decoded events
 // to listeners once per ring-buffer batch.
 import { existsSync } from 'node:fs';
+import { release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { CaptureCounters, CaptureEvent } from './capture-events.js';
 import { EventDecoder } from './event-decoder.js';
 import { DEFAULT_PAYLOAD_CAP, KERNEL_COUNTERS, MAX_PAYLOAD_CAP } from './event-layout.js';
+import { kernelPreflight } from './kernel-preflight.js';
 import { type AttachResult, BpfObject, possibleCpus, sumPerCpuU64 } from './native-bpf.js';
 
 export interface KernelCaptureOptions {
@@ -33,7 +35,6 @@ export const ESSENTIAL_PROGRAMS = [
 export const defaultObjectPath: string = process.env.SOCKEYE_BPF_OBJECT
   ?? fileURLToPath(new URL('../../../build/bpf/sockeye.bpf.o', import.meta.url));
 
-const TRACEFS_DIRS = ['/sys/kernel/tracing/events', '/sys/kernel/debug/tracing/events'];
 const FILTER_INCLUDE = 1;
 const FILTER_EXCLUDE = 2;
 const OPTION_KEYS = new Set([
@@ -105,10 +106,8 @@ export class KernelCapture {
     if (!existsSync(o.objectPath)) {
       throw new Error(`BPF object ${o.objectPath} is missing: run \`npm run setup\` (it builds bpf/sockeye.bpf.c)`);
     }
-    if (!TRACEFS_DIRS.some((d) => existsSync(d))) {
-      throw new Error('tracefs is not mounted (no /sys/kernel/tracing/events): the syscall tracepoints cannot attach. ' +
-        'Mount it with `mount -t tracefs tracefs /sys/kernel/tracing` (scripts/setup.sh does; in a pod, mount the host\'s /sys/kernel/tracing)');
-    }
+    const missing = kernelPreflight();
+    if (missing.length > 0) throw new Error(`kernel capture cannot start on Linux ${release()}: missing ${missing.join('; ')}`);
     const obj = BpfObject.load(o.objectPath, {
       rodata: {
         payload_cap: o.payloadCap,
