@@ -44,7 +44,11 @@ build/bench/%.bpf.o: bench/kernel/%.bpf.c bpf/vmlinux.h
 $(NATIVE): $(NATIVE_SRC)
 	node $(NODE_GYP) configure build --loglevel=error $(if $(NODEDIR),--nodedir=$(NODEDIR)) >/dev/null
 
-dist/.stamp: $(TS_SRC)
+# The record layout userspace decodes, generated from the object's BTF (one definition: bpf/event-layout.h).
+agent/capture/event-layout.ts: build/bpf/sockeye.bpf.o scripts/gen-event-layout.mjs
+	node scripts/gen-event-layout.mjs $< $@
+
+dist/.stamp: $(TS_SRC) agent/capture/event-layout.ts
 	node node_modules/typescript/bin/tsc -p tsconfig.json
 	@touch $@
 

@@ -14,9 +14,6 @@ const volatile bool filter_pids_exclude = false;   /* skip pids marked 2 in pid_
 const volatile bool filter_cgroups_include = false;
 const volatile bool filter_cgroups_exclude = false;
 
-#define FILTER_INCLUDE 1
-#define FILTER_EXCLUDE 2
-
 /* Per-connection state, keyed by the struct sock address. The socket inode guards against a
  * freed sock being reused for a new socket while a stale entry survives (LRU evicts leftovers). */
 /* A socket's 4-tuple as reported in events (copied from the sock once per connection). */
@@ -163,9 +160,9 @@ static __always_inline bool pid_wanted(__u32 tgid)
 		return false;
 	if (filter_pids_include || filter_pids_exclude) {
 		__u8 *mark = bpf_map_lookup_elem(&pid_filter, &tgid);
-		if (filter_pids_include && (!mark || *mark != FILTER_INCLUDE))
+		if (filter_pids_include && (!mark || *mark != SOCKEYE_FILTER_INCLUDE))
 			return false;
-		if (filter_pids_exclude && mark && *mark == FILTER_EXCLUDE)
+		if (filter_pids_exclude && mark && *mark == SOCKEYE_FILTER_EXCLUDE)
 			return false;
 	}
 	return true;
@@ -181,8 +178,8 @@ static __always_inline bool cgroup_wanted(void)
 	if (cached)
 		return *cached == CGROUP_WANTED;
 	__u8 mark = cgroup_mark();
-	bool wanted = !(filter_cgroups_include && mark != FILTER_INCLUDE) &&
-		      !(filter_cgroups_exclude && mark == FILTER_EXCLUDE);
+	bool wanted = !(filter_cgroups_include && mark != SOCKEYE_FILTER_INCLUDE) &&
+		      !(filter_cgroups_exclude && mark == SOCKEYE_FILTER_EXCLUDE);
 	__u8 verdict = wanted ? CGROUP_WANTED : CGROUP_UNWANTED;
 	bpf_map_update_elem(&cgroup_verdicts, &id, &verdict, BPF_ANY);
 	return wanted;

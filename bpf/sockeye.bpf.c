@@ -21,9 +21,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define EINPROGRESS 115
 #define TCP_CLOSE 7
 
-/* Keeps the layout enums in BTF (event fields are plain __u8): test/kernel/event-layout.test.ts
- * compares their values with agent/capture/event-layout.ts. */
+/* Keeps the layout enums in BTF (event fields are plain __u8): scripts/gen-event-layout.mjs reads
+ * them from there into agent/capture/event-layout.ts. */
 struct sockeye_layout_enums {
+	enum sockeye_limits limits;
+	enum sockeye_filter_mark filter_mark;
 	enum sockeye_event_kind kind;
 	enum sockeye_role role;
 	enum sockeye_protocol protocol;

@@ -6,7 +6,7 @@ import { release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { CaptureCounters, CaptureEvent } from './capture-events.js';
 import { EventDecoder } from './event-decoder.js';
-import { DEFAULT_PAYLOAD_CAP, KERNEL_COUNTERS, MAX_PAYLOAD_CAP } from './event-layout.js';
+import { DEFAULT_PAYLOAD_CAP, FILTER_EXCLUDE, FILTER_INCLUDE, KERNEL_COUNTERS, MAX_PAYLOAD_CAP } from './event-names.js';
 import { kernelPreflight } from './kernel-preflight.js';
 import { type AttachResult, BpfObject, possibleCpus, sumPerCpuU64 } from './native-bpf.js';
 
@@ -35,8 +35,6 @@ export const ESSENTIAL_PROGRAMS = [
 export const defaultObjectPath: string = process.env.SOCKEYE_BPF_OBJECT
   ?? fileURLToPath(new URL('../../../build/bpf/sockeye.bpf.o', import.meta.url));
 
-const FILTER_INCLUDE = 1;
-const FILTER_EXCLUDE = 2;
 const OPTION_KEYS = new Set([
   'payloadCap', 'ringBufferBytes', 'wakeupBytes', 'flushIntervalMs', 'includePids', 'excludePids',
   'includeCgroupIds', 'excludeCgroupIds', 'excludeSelf', 'objectPath',

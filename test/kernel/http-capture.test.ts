@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DataEvent } from '../../agent/capture/capture-events.js';
-import { DEFAULT_PAYLOAD_CAP } from '../../agent/capture/event-layout.js';
+import { DEFAULT_PAYLOAD_CAP } from '../../agent/capture/event-names.js';
 import { firstLine, peerPath, Recorder, run, startPeer, startServer, stopPeer, type Peer } from './capture-helpers.js';
 
 let rec: Recorder;
