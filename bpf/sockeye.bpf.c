@@ -121,7 +121,9 @@ static __always_inline void fill_common(struct sockeye_event *e, struct conn_sta
 	e->protocol = c->protocol;
 	e->reserved = 0;
 	e->reserved2 = 0;
-	__builtin_memcpy(e->comm, task->comm, sizeof(e->comm));
+	/* The process's name (its thread-group leader's comm), never a worker thread's own name: a
+	 * process that exits before userspace reads /proc still has its identity. */
+	__builtin_memcpy(e->comm, task->group_leader->comm, sizeof(e->comm));
 }
 
 /* Wake the consumer once each time the backlog crosses a multiple of ring_wakeup_bytes, not on
