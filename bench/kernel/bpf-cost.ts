@@ -108,7 +108,7 @@ function median(runs: Figures[]): Figures {
   const out: Figures = {};
   for (const name of Object.keys(runs[0]!)) {
     const pick = (f: (p: PhaseFigure) => number) => { const v = runs.map((r) => f(r[name]!)).sort((a, b) => a - b); return v[Math.floor(v.length / 2)]!; };
-    out[name] = { ...runs[0]![name]!, nsPerSyscall: pick((p) => p.nsPerSyscall), nsPerUnit: pick((p) => p.nsPerUnit), clean: pick((p) => p.clean) };
+    out[name] = { ...runs[0]![name]!, nsPerSyscall: pick((p) => p.nsPerSyscall), nsPerUnit: pick((p) => p.nsPerUnit), clean: pick((p) => p.clean), windows: pick((p) => p.windows) };
   }
   return out;
 }
