@@ -13,6 +13,8 @@ const volatile bool filter_pids_include = false;   /* trace only pids marked 1 i
 const volatile bool filter_pids_exclude = false;   /* skip pids marked 2 in pid_filter */
 const volatile bool filter_cgroups_include = false;
 const volatile bool filter_cgroups_exclude = false;
+/* Load-time fallback: read the fd table slot with bpf_probe_read_kernel (socket-lookup.h). */
+const volatile bool fd_slot_probe_read = false;
 
 /* Per-connection state, keyed by the struct sock address. The socket inode guards against a
  * freed sock being reused for a new socket while a stale entry survives (LRU evicts leftovers). */

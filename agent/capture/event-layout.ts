@@ -46,4 +46,4 @@ export const EVENT_ENUMS = {
 
 /** The object's maps and its load-time settings (.rodata globals), by name. */
 export const MAP_NAMES = ['cgroup_filter', 'cgroup_verdicts', 'conns', 'counters', 'events', 'pending', 'pid_filter', 'scratch'] as const;
-export const SETTING_NAMES = ['filter_cgroups_exclude', 'filter_cgroups_include', 'filter_pids_exclude', 'filter_pids_include', 'payload_cap', 'ring_wakeup_bytes', 'self_pid'] as const;
+export const SETTING_NAMES = ['fd_slot_probe_read', 'filter_cgroups_exclude', 'filter_cgroups_include', 'filter_pids_exclude', 'filter_pids_include', 'payload_cap', 'ring_wakeup_bytes', 'self_pid'] as const;

@@ -24,6 +24,8 @@ export interface KernelCaptureOptions {
   excludeCgroupIds?: bigint[];
   /** Never trace this process (its own export traffic). Default true. */
   excludeSelf?: boolean;
+  /** Take the load-time fallbacks even where the fast paths load (tests of the fallback paths). */
+  forceFallbacks?: boolean;
   objectPath?: string;
 }
 
@@ -37,7 +39,7 @@ export const defaultObjectPath: string = process.env.SOCKEYE_BPF_OBJECT
 
 const OPTION_KEYS = new Set([
   'payloadCap', 'ringBufferBytes', 'wakeupBytes', 'flushIntervalMs', 'includePids', 'excludePids',
-  'includeCgroupIds', 'excludeCgroupIds', 'excludeSelf', 'objectPath',
+  'includeCgroupIds', 'excludeCgroupIds', 'excludeSelf', 'objectPath', 'forceFallbacks',
 ]);
 
 function fail(key: string, why: string): never {
@@ -66,7 +68,7 @@ function cgroupList(key: string, v: unknown): bigint[] {
 interface ResolvedOptions {
   payloadCap: number; ringBufferBytes: number; wakeupBytes: number; flushIntervalMs: number;
   includePids: number[]; excludePids: number[]; includeCgroupIds: bigint[]; excludeCgroupIds: bigint[];
-  excludeSelf: boolean; objectPath: string;
+  excludeSelf: boolean; objectPath: string; forceFallbacks: boolean;
 }
 
 /** Checks every option, naming the bad key and why; fills defaults. */
@@ -76,6 +78,7 @@ export function resolveCaptureOptions(o: KernelCaptureOptions = {}): ResolvedOpt
   if ((ring & (ring - 1)) !== 0) fail('ringBufferBytes', `must be a power of two, got ${ring}`);
   if (o.excludeSelf !== undefined && typeof o.excludeSelf !== 'boolean') fail('excludeSelf', 'expected a boolean');
   if (o.objectPath !== undefined && typeof o.objectPath !== 'string') fail('objectPath', 'expected a file path');
+  if (o.forceFallbacks !== undefined && typeof o.forceFallbacks !== 'boolean') fail('forceFallbacks', 'expected a boolean');
   return {
     payloadCap: o.payloadCap === undefined ? DEFAULT_PAYLOAD_CAP : intIn('payloadCap', o.payloadCap, 1, MAX_PAYLOAD_CAP),
     ringBufferBytes: ring,
@@ -87,7 +90,36 @@ export function resolveCaptureOptions(o: KernelCaptureOptions = {}): ResolvedOpt
     excludeCgroupIds: cgroupList('excludeCgroupIds', o.excludeCgroupIds),
     excludeSelf: o.excludeSelf ?? true,
     objectPath: o.objectPath ?? defaultObjectPath,
+    forceFallbacks: o.forceFallbacks ?? false,
   };
+}
+
+/** Loads the object with its fast paths; if the kernel's verifier refuses them, once more with the
+ * fallbacks switched on (same logic, slower reads), and reports both refusals if that fails too. */
+function loadWithFallbacks(o: ResolvedOptions): BpfObject {
+  const load = (fallbacks: boolean) => BpfObject.load(o.objectPath, {
+    rodata: {
+      payload_cap: o.payloadCap,
+      ring_wakeup_bytes: BigInt(o.wakeupBytes),
+      self_pid: o.excludeSelf ? process.pid : 0,
+      filter_pids_include: o.includePids.length > 0,
+      filter_pids_exclude: o.excludePids.length > 0,
+      filter_cgroups_include: o.includeCgroupIds.length > 0,
+      filter_cgroups_exclude: o.excludeCgroupIds.length > 0,
+      fd_slot_probe_read: fallbacks,
+    },
+    mapSizes: { events: o.ringBufferBytes, scratch: possibleCpus() },
+  });
+  if (o.forceFallbacks) return load(true);
+  try {
+    return load(false);
+  } catch (fast) {
+    try {
+      return load(true);
+    } catch (slow) {
+      throw new Error(`${(fast as Error).message}; with the load-time fallbacks too: ${(slow as Error).message}`);
+    }
+  }
 }
 
 export class KernelCapture {
@@ -106,18 +138,7 @@ export class KernelCapture {
     }
     const missing = kernelPreflight();
     if (missing.length > 0) throw new Error(`kernel capture cannot start on Linux ${release()}: missing ${missing.join('; ')}`);
-    const obj = BpfObject.load(o.objectPath, {
-      rodata: {
-        payload_cap: o.payloadCap,
-        ring_wakeup_bytes: BigInt(o.wakeupBytes),
-        self_pid: o.excludeSelf ? process.pid : 0,
-        filter_pids_include: o.includePids.length > 0,
-        filter_pids_exclude: o.excludePids.length > 0,
-        filter_cgroups_include: o.includeCgroupIds.length > 0,
-        filter_cgroups_exclude: o.excludeCgroupIds.length > 0,
-      },
-      mapSizes: { events: o.ringBufferBytes, scratch: possibleCpus() },
-    });
+    const obj = loadWithFallbacks(o);
     try {
       const mark = (v: number) => Buffer.from([v]);
       const pidKey = (p: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(p); return b; };
