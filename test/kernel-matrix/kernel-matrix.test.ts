@@ -16,7 +16,7 @@ interface Kernel {
   knownLoadFailure?: string;
 }
 
-export const KERNELS: Kernel[] = [
+const KERNELS: Kernel[] = [
   { suite: 'bullseye', label: '5.10 (Debian 11, EKS AL2 class)', knownLoadFailure: 'the object needs 6.2+ kfuncs and 5.11+ task storage (issue 11, portability)' },
   { suite: 'bookworm', label: '6.1 (Debian 12, GKE COS / AL2023 class)', knownLoadFailure: 'the object needs the bpf_rdonly_cast kfunc, 6.2+ (issue 11, portability)' },
   { suite: 'trixie', label: '6.12 (Debian 13)', knownLoadFailure: 'the verifier rejects the untrusted fdtable pointer walk (issue 11, portability)' },
@@ -45,7 +45,9 @@ const runs = new Map<string, Promise<GuestRun>>();
   const give = () => { const next = queue.shift(); if (next) next(); else free++; };
   for (const k of KERNELS) {
     if (!wanted(k) || missingPieces(k.suite).length > 0) continue;
-    runs.set(k.suite, take().then(() => bootKernel(k.suite, BOOT_TIMEOUT_MS)).finally(give));
+    const run = take().then(() => bootKernel(k.suite, BOOT_TIMEOUT_MS)).finally(give);
+    run.catch(() => undefined); // handled here so an early failure waits for its test, which reports it
+    runs.set(k.suite, run);
   }
 }
 
@@ -139,6 +141,7 @@ for (const k of KERNELS) {
     const kernel = String(first(run.records, 'kernel')?.kernel ?? kernelRelease(k.suite));
     t.diagnostic(`${kernel}: guest ran ${run.seconds.toFixed(1)} s${run.timedOut ? ' (timed out)' : ''}`);
     assert.ok(first(run.records, 'kernel'), `the guest started the loader (timed out: ${run.timedOut}); console:\n${run.console.slice(-3000)}`);
+    assert.equal(kernel, kernelRelease(k.suite), 'the guest runs the fetched kernel');
     assert.deepEqual(run.garbled, [], 'console lines intact');
     const failure = loadFailure(run);
     // Only the kernel refusing the object is tolerated there; a loader/object mismatch never is.
