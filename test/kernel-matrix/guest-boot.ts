@@ -3,7 +3,7 @@
 // loader's "@matrix {json}" lines from the serial console.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +14,8 @@ export const objectPath = process.env.SOCKEYE_BPF_OBJECT ?? join(repoRoot, 'buil
 const initScript = join(repoRoot, 'test/kernel-matrix/guest-init.sh');
 const BUSYBOX = '/bin/busybox'; // busybox-static: the initramfs has no shared libraries
 const TAG = '@matrix ';
+/** The matrix row that runs on this machine's own kernel rather than in a VM. */
+export const HOST = 'host';
 
 export interface GuestRun {
   records: Array<Record<string, unknown>>;
@@ -26,14 +28,12 @@ export interface GuestRun {
 
 /** What a kernel needs to boot here, or why it cannot: names the missing piece and its fix. */
 export function missingPieces(suite: string): string[] {
-  const need: Array<[string, string]> = [
-    [join(kernelCache, suite, 'vmlinuz'), 'scripts/fetch-test-kernels.sh'],
-    [loaderPath, 'make matrix-loader'],
-    [objectPath, 'make bpf'],
-    [BUSYBOX, 'apt-get install busybox-static'],
-  ];
+  const need: Array<[string, string]> = [[loaderPath, 'make matrix-loader'], [objectPath, 'make bpf']];
+  if (suite !== HOST) {
+    need.push([join(kernelCache, suite, 'vmlinuz'), 'scripts/fetch-test-kernels.sh'], [BUSYBOX, 'apt-get install busybox-static']);
+  }
   const out = need.filter(([p]) => !existsSync(p)).map(([p, fix]) => `${p} (${fix})`);
-  if (spawnSync('qemu-system-x86_64', ['--version']).status !== 0) out.push('qemu-system-x86_64 (apt-get install qemu-system-x86)');
+  if (suite !== HOST && spawnSync('qemu-system-x86_64', ['--version']).status !== 0) out.push('qemu-system-x86_64 (apt-get install qemu-system-x86)');
   return out;
 }
 
@@ -98,7 +98,23 @@ export async function bootKernel(suite: string, timeoutMs: number): Promise<Gues
   }
 }
 
+/** The same loader straight on this machine's kernel (no VM): the matrix's row for the host. */
+export async function runOnHost(timeoutMs: number): Promise<GuestRun> {
+  const started = Date.now();
+  // Only the loader's child traced: other work on this machine must not crowd the ring.
+  const loader = spawn(loaderPath, ['--only-child', objectPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  loader.stdout.on('data', (b: Buffer) => { out += b.toString('latin1'); });
+  loader.stderr.on('data', (b: Buffer) => { out += b.toString('latin1'); });
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; loader.kill('SIGKILL'); }, timeoutMs);
+  await new Promise<void>((resolve) => loader.on('close', () => resolve()));
+  clearTimeout(timer);
+  return { ...parseConsole(out), console: out, timedOut, seconds: (Date.now() - started) / 1000 };
+}
+
 export const kernelRelease = (suite: string): string => {
+  if (suite === HOST) return release();
   const f = join(kernelCache, suite, 'release');
   return existsSync(f) ? readFileSync(f, 'utf8').trim() : suite;
 };

@@ -6,7 +6,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { KERNEL_COUNTERS } from '../../agent/capture/event-layout.js';
-import { bootKernel, kernelRelease, missingPieces, type GuestRun } from './guest-boot.js';
+import { bootKernel, HOST, kernelRelease, missingPieces, runOnHost, type GuestRun } from './guest-boot.js';
 
 interface Kernel {
   suite: string;
@@ -21,6 +21,7 @@ const KERNELS: Kernel[] = [
   { suite: 'bookworm', label: '6.1 (Debian 12, GKE COS / AL2023 class)', knownLoadFailure: 'the object needs the bpf_rdonly_cast kfunc, 6.2+ (issue 11, portability)' },
   { suite: 'trixie', label: '6.12 (Debian 13)', knownLoadFailure: 'the verifier rejects the untrusted fdtable pointer walk (issue 11, portability)' },
   { suite: 'trixie-backports', label: 'newest Debian kernel (trixie-backports)' },
+  { suite: HOST, label: 'this machine\'s kernel (no VM)' },
 ];
 
 // SOCKEYE_MATRIX_KERNELS=bookworm,trixie narrows a run (while working on one kernel); all by default.
@@ -45,7 +46,7 @@ const runs = new Map<string, Promise<GuestRun>>();
   const give = () => { const next = queue.shift(); if (next) next(); else free++; };
   for (const k of KERNELS) {
     if (!wanted(k) || missingPieces(k.suite).length > 0) continue;
-    const run = take().then(() => bootKernel(k.suite, BOOT_TIMEOUT_MS)).finally(give);
+    const run = take().then(() => (k.suite === HOST ? runOnHost(BOOT_TIMEOUT_MS) : bootKernel(k.suite, BOOT_TIMEOUT_MS))).finally(give);
     run.catch(() => undefined); // handled here so an early failure waits for its test, which reports it
     runs.set(k.suite, run);
   }

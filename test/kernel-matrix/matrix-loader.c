@@ -92,6 +92,8 @@ static void print_error(const char *stage, const char *what, int err)
 }
 
 /* ---- configuration, as agent/capture/kernel-capture.ts sets it ---- */
+/* When the agent learns to choose fast paths at load time (rodata switches, map autocreate), the
+ * same choices belong here, or the matrix tests an object configured unlike the agent's. */
 
 /* Writes one `const volatile` global of .rodata, found by name through the object's BTF. */
 static int set_rodata(struct bpf_object *obj, const char *name, __u64 value)
@@ -128,14 +130,17 @@ static int set_rodata(struct bpf_object *obj, const char *name, __u64 value)
 	return -ENOENT;
 }
 
-static int configure(struct bpf_object *obj)
+/* FILTER_INCLUDE of bpf/maps.h: the pid_filter value that means "trace this pid". */
+#define MATRIX_FILTER_INCLUDE 1
+
+static int configure(struct bpf_object *obj, bool only_child)
 {
 	/* The agent excludes itself; here the loader is the "agent" and its child the traced app. */
 	struct { const char *name; __u64 value; } rodata[] = {
 		{ "payload_cap", SOCKEYE_DEFAULT_PAYLOAD },
 		{ "ring_wakeup_bytes", 64 * 1024 },
 		{ "self_pid", (__u64)getpid() },
-		{ "filter_pids_include", 0 },
+		{ "filter_pids_include", only_child },
 		{ "filter_pids_exclude", 0 },
 		{ "filter_cgroups_include", 0 },
 		{ "filter_cgroups_exclude", 0 },
@@ -401,29 +406,67 @@ static void print_counters(struct bpf_object *obj)
 
 /* ---- main ---- */
 
+/* The traced process: waits until the programs are attached (a byte on `go`), then talks. */
+static pid_t start_child(int *go)
+{
+	int p[2];
+	if (pipe(p))
+		return -1;
+	pid_t child = fork();
+	if (child == 0) {
+		close(p[1]);
+		char c;
+		if (read(p[0], &c, 1) != 1)
+			_exit(3); /* the loader gave up before attaching */
+		http1_exchange();
+		dns_exchange();
+		http2_exchange();
+		_exit(0);
+	}
+	close(p[0]);
+	*go = p[1];
+	return child;
+}
+
+/* Usage: matrix-loader [--only-child] OBJECT. --only-child adds a pid include filter for the child
+ * (on a shared host, so other processes' traffic cannot crowd the ring). */
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	bool only_child = argc == 3 && strcmp(argv[1], "--only-child") == 0;
+	const char *path = argv[argc - 1];
 	struct utsname u;
 	uname(&u);
-	printf(TAG "{\"kernel\":\"%s\",\"object\":\"%s\"}\n", u.release, argc > 1 ? argv[1] : "");
-	if (argc != 2)
+	printf(TAG "{\"kernel\":\"%s\",\"object\":\"%s\"}\n", u.release, path);
+	if (argc != 2 && !only_child)
 		return 2;
 	libbpf_set_print(libbpf_log);
+	int go;
+	pid_t child = start_child(&go);
+	if (child < 0)
+		return 1;
 
-	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	int err = libbpf_get_error(obj);
 	if (err) {
-		print_error("open", argv[1], err);
+		print_error("open", path, err);
 		return 1;
 	}
-	if ((err = configure(obj)))
+	if ((err = configure(obj, only_child)))
 		return 1;
 	if ((err = bpf_object__load(obj))) {
-		print_error("load", argv[1], err);
+		print_error("load", path, err);
 		return 1;
 	}
 	printf(TAG "{\"loaded\":true}\n");
+	if (only_child) {
+		__u32 key = (__u32)child;
+		__u8 mark = MATRIX_FILTER_INCLUDE;
+		if ((err = bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "pid_filter")), &key, &mark, 0))) {
+			print_error("configure", "pid_filter", -errno);
+			return 1;
+		}
+	}
 
 	struct bpf_program *prog;
 	int attached = 0, failed = 0;
@@ -451,13 +494,8 @@ int main(int argc, char **argv)
 		print_error("ring", "events", -errno);
 		return 1;
 	}
-	pid_t child = fork();
-	if (child == 0) {
-		http1_exchange();
-		dns_exchange();
-		http2_exchange();
-		_exit(0);
-	}
+	if (write(go, "g", 1) != 1)
+		return 1;
 	int status = 0;
 	waitpid(child, &status, 0);
 	/* consume, not poll: records are submitted without wakeups (the agent drains on a timer). */
