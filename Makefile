@@ -10,18 +10,21 @@ TEST_BPF_OBJ := $(patsubst test/fixtures/bpf/%.bpf.c,build/test-bpf/%.bpf.o,$(wi
 BENCH_BPF_OBJ := $(patsubst bench/kernel/%.bpf.c,build/bench/%.bpf.o,$(wildcard bench/kernel/*.bpf.c))
 NATIVE_SRC := $(wildcard agent/native/*.cc agent/native/*.h) binding.gyp
 NATIVE    := build/Release/sockeye_native.node
+# The kernel matrix test's guest loader: static, so it runs in an initramfs with no shared libraries.
+MATRIX_LOADER := build/kernel-matrix/matrix-loader
 TS_SRC    := $(shell find agent otel-collector test bench -name '*.ts' 2>/dev/null) tsconfig.json
 # npm's own node-gyp (npm 11 does not run install scripts, so we call it directly). `configure build`,
 # not `rebuild`: rebuild starts with `clean`, which deletes all of build/ (the BPF objects too).
 NODE_GYP  ?= $(shell node -e "const p=require('path');console.log(p.join(p.dirname(process.execPath),'..','lib','node_modules','npm','node_modules','node-gyp','bin','node-gyp.js'))")
 NODEDIR   ?= $(shell [ -d /usr/include/node ] && echo /usr)
 
-.PHONY: all bpf test-bpf native ts clean
-all: bpf test-bpf native ts
+.PHONY: all bpf test-bpf native ts matrix-loader clean
+all: bpf test-bpf native ts matrix-loader
 bpf: $(BPF_OBJ)
 test-bpf: $(TEST_BPF_OBJ) $(BENCH_BPF_OBJ)
 native: $(if $(wildcard binding.gyp),$(NATIVE))
 ts: dist/.stamp
+matrix-loader: $(MATRIX_LOADER)
 
 bpf/vmlinux.h:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
@@ -40,6 +43,10 @@ build/bench/%.bpf.o: bench/kernel/%.bpf.c bpf/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibpf -c $< -o $@.tmp
 	llvm-strip -g $@.tmp && mv $@.tmp $@
+
+$(MATRIX_LOADER): test/kernel-matrix/matrix-loader.c bpf/event-layout.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Werror -static -Ibpf -o $@.tmp $< -lbpf -lelf -lz && mv $@.tmp $@
 
 $(NATIVE): $(NATIVE_SRC)
 	node $(NODE_GYP) configure build --loglevel=error $(if $(NODEDIR),--nodedir=$(NODEDIR)) >/dev/null
