@@ -1,12 +1,14 @@
-/* The one definition of the record the kernel hands to userspace (agent/capture/event-layout.ts
- * mirrors it; test/kernel/event-layout.test.ts compares both through the object's BTF, so a change
- * on one side alone fails the build's tests). Every field is naturally aligned; no implicit padding. */
+/* The one definition of the record the kernel hands to userspace. agent/capture/event-layout.ts is
+ * generated from the compiled object's BTF (scripts/gen-event-layout.mjs): constants userspace needs
+ * are enums, not #defines, so they reach BTF. Every field is naturally aligned; no implicit padding. */
 #ifndef SOCKEYE_EVENT_LAYOUT_H
 #define SOCKEYE_EVENT_LAYOUT_H
 
 /* Largest payload prefix one event can carry; the runtime cap (rodata payload_cap) is <= this. */
-#define SOCKEYE_MAX_PAYLOAD 16384
-#define SOCKEYE_DEFAULT_PAYLOAD 4096
+enum sockeye_limits { SOCKEYE_MAX_PAYLOAD = 16384, SOCKEYE_DEFAULT_PAYLOAD = 4096 };
+
+/* Values of the pid_filter / cgroup_filter maps. */
+enum sockeye_filter_mark { SOCKEYE_FILTER_INCLUDE = 1, SOCKEYE_FILTER_EXCLUDE = 2 };
 
 enum sockeye_event_kind {
 	SOCKEYE_EV_DATA = 1,

@@ -13,9 +13,8 @@ const volatile bool filter_pids_include = false;   /* trace only pids marked 1 i
 const volatile bool filter_pids_exclude = false;   /* skip pids marked 2 in pid_filter */
 const volatile bool filter_cgroups_include = false;
 const volatile bool filter_cgroups_exclude = false;
-
-#define FILTER_INCLUDE 1
-#define FILTER_EXCLUDE 2
+/* Load-time fallback: read the fd table slot with bpf_probe_read_kernel (socket-lookup.h). */
+const volatile bool fd_slot_probe_read = false;
 
 /* Per-connection state, keyed by the struct sock address. The socket inode guards against a
  * freed sock being reused for a new socket while a stale entry survives (LRU evicts leftovers). */
@@ -40,7 +39,7 @@ struct conn_state {
 	__u8 role;
 	__u8 protocol;
 	__u8 attempts;  /* data syscalls inspected without a protocol verdict */
-	__u8 ignored;   /* no protocol matched within MAX_INFER_ATTEMPTS: ship nothing */
+	__u8 ignored;   /* no protocol matched within MAX_INFER_ATTEMPTS: ship nothing (checked at entry) */
 };
 
 /* Syscall arguments remembered from enter to exit, keyed by pid_tgid. */
@@ -145,26 +144,52 @@ static __always_inline __u8 cgroup_mark(void)
 	return found;
 }
 
-/* The first check of every program: is this process one we trace at all? */
-static __always_inline bool process_wanted(__u32 tgid)
+/* The cgroup filters' verdict per cgroup id (marks are set before attach and never change, and
+ * cgroup v2 ids are not reused): one lookup instead of the ancestor walk on every traced call. */
+#define CGROUP_WANTED 1
+#define CGROUP_UNWANTED 2
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} cgroup_verdicts SEC(".maps");
+
+/* The first check of every program: is this process one we trace at all? (cheap: pid only) */
+static __always_inline bool pid_wanted(__u32 tgid)
 {
 	if (tgid == self_pid)
 		return false;
 	if (filter_pids_include || filter_pids_exclude) {
 		__u8 *mark = bpf_map_lookup_elem(&pid_filter, &tgid);
-		if (filter_pids_include && (!mark || *mark != FILTER_INCLUDE))
+		if (filter_pids_include && (!mark || *mark != SOCKEYE_FILTER_INCLUDE))
 			return false;
-		if (filter_pids_exclude && mark && *mark == FILTER_EXCLUDE)
-			return false;
-	}
-	if (filter_cgroups_include || filter_cgroups_exclude) {
-		__u8 mark = cgroup_mark();
-		if (filter_cgroups_include && mark != FILTER_INCLUDE)
-			return false;
-		if (filter_cgroups_exclude && mark == FILTER_EXCLUDE)
+		if (filter_pids_exclude && mark && *mark == SOCKEYE_FILTER_EXCLUDE)
 			return false;
 	}
 	return true;
+}
+
+/* The cgroup filters, checked after the socket check (most calls on a node are not on sockets). */
+static __always_inline bool cgroup_wanted(void)
+{
+	if (!filter_cgroups_include && !filter_cgroups_exclude)
+		return true;
+	__u64 id = bpf_get_current_cgroup_id();
+	__u8 *cached = bpf_map_lookup_elem(&cgroup_verdicts, &id);
+	if (cached)
+		return *cached == CGROUP_WANTED;
+	__u8 mark = cgroup_mark();
+	bool wanted = !(filter_cgroups_include && mark != SOCKEYE_FILTER_INCLUDE) &&
+		      !(filter_cgroups_exclude && mark == SOCKEYE_FILTER_EXCLUDE);
+	__u8 verdict = wanted ? CGROUP_WANTED : CGROUP_UNWANTED;
+	bpf_map_update_elem(&cgroup_verdicts, &id, &verdict, BPF_ANY);
+	return wanted;
+}
+
+static __always_inline bool process_wanted(__u32 tgid)
+{
+	return pid_wanted(tgid) && cgroup_wanted();
 }
 
 #endif

@@ -25,10 +25,17 @@ static __always_inline struct sock *inet_sock_of_fd(int fd, __u64 *ino)
 	struct fdtable *fdt = task->files->fdt;
 	if ((unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	/* The verifier types fdt->fd as read-only untrusted memory: the slot is a fault-tolerant load
-	 * too, and what it yields is a plain number until cast. */
-	struct file **fds = fdt->fd;
-	struct file *raw = fds[fd];
+	struct file *raw = NULL;
+	if (fd_slot_probe_read) {
+		/* Fallback (6.12's verifier types fdt->fd as a scalar and refuses the plain load): one
+		 * helper call. The loader sets this only when the fast path does not load. */
+		bpf_probe_read_kernel(&raw, sizeof(raw), (const void *)((unsigned long)fdt->fd + (unsigned int)fd * sizeof(raw)));
+	} else {
+		/* 6.18's verifier types fdt->fd as read-only untrusted memory: the slot is a
+		 * fault-tolerant load too, and what it yields is a plain number until cast. */
+		struct file **fds = fdt->fd;
+		raw = fds[fd];
+	}
 	if (!raw)
 		return NULL;
 	struct file *f = KCAST(struct file, raw);

@@ -15,12 +15,17 @@ char LICENSE[] SEC("license") = "GPL";
 #define MAX_IOV 16          /* iovecs copied per readv/writev/sendmsg/recvmsg */
 #define MAX_MMSG 8          /* messages reported per sendmmsg/recvmmsg */
 #define MAX_INFER_ATTEMPTS 8
+/* Bytes inference looks at (the longest check, the HTTP/2 preface, needs 24; a HEADERS frame's first
+ * field at most 16): the whole capture is copied only once a protocol matched. */
+#define INFER_PREFIX 64
 #define EINPROGRESS 115
 #define TCP_CLOSE 7
 
-/* Keeps the layout enums in BTF (event fields are plain __u8): test/kernel/event-layout.test.ts
- * compares their values with agent/capture/event-layout.ts. */
+/* Keeps the layout enums in BTF (event fields are plain __u8): scripts/gen-event-layout.mjs reads
+ * them from there into agent/capture/event-layout.ts. */
 struct sockeye_layout_enums {
+	enum sockeye_limits limits;
+	enum sockeye_filter_mark filter_mark;
 	enum sockeye_event_kind kind;
 	enum sockeye_role role;
 	enum sockeye_protocol protocol;
@@ -46,9 +51,8 @@ static __always_inline __u32 cap_now(void)
 	return cap > SOCKEYE_MAX_PAYLOAD ? SOCKEYE_MAX_PAYLOAD : cap;
 }
 
-static __always_inline __u32 copy_part(struct scratch_event *s, __u32 at, __u64 src, __u64 len)
+static __always_inline __u32 copy_part(struct scratch_event *s, __u32 at, __u64 src, __u64 len, __u32 cap)
 {
-	__u32 cap = cap_now();
 	if (at >= cap)
 		return at;
 	__u64 n = len;
@@ -61,7 +65,7 @@ static __always_inline __u32 copy_part(struct scratch_event *s, __u32 at, __u64 
 	return at + n;
 }
 
-static __always_inline __u32 copy_iovecs(struct scratch_event *s, __u64 iov, __u32 iovcnt, __u64 len)
+static __always_inline __u32 copy_iovecs(struct scratch_event *s, __u64 iov, __u32 iovcnt, __u64 len, __u32 cap)
 {
 	__u32 at = 0;
 	__u64 left = len;
@@ -72,8 +76,10 @@ static __always_inline __u32 copy_iovecs(struct scratch_event *s, __u64 iov, __u
 		if (bpf_probe_read_user(&v, sizeof(v), (const void *)(iov + i * sizeof(struct iovec))))
 			break;
 		__u64 n = v.iov_len < left ? v.iov_len : left;
-		at = copy_part(s, at, (__u64)v.iov_base, n);
+		at = copy_part(s, at, (__u64)v.iov_base, n, cap);
 		left -= n;
+		if (at >= cap)
+			break;
 	}
 	return at;
 }
@@ -115,7 +121,9 @@ static __always_inline void fill_common(struct sockeye_event *e, struct conn_sta
 	e->protocol = c->protocol;
 	e->reserved = 0;
 	e->reserved2 = 0;
-	__builtin_memcpy(e->comm, task->comm, sizeof(e->comm));
+	/* The process's name (its thread-group leader's comm), never a worker thread's own name: a
+	 * process that exits before userspace reads /proc still has its identity. */
+	__builtin_memcpy(e->comm, task->group_leader->comm, sizeof(e->comm));
 }
 
 /* Wake the consumer once each time the backlog crosses a multiple of ring_wakeup_bytes, not on
@@ -160,7 +168,7 @@ static __noinline int report_chunk(struct pending_call *pc, struct chunk *ch, __
 	__u64 *stream_off = ch->dir == SOCKEYE_DIR_EGRESS ? &c->tx_offset : &c->rx_offset;
 	__u64 offset = *stream_off;
 	*stream_off += ch->len;
-	if (c->ignored) {
+	if (c->ignored) { /* became ignored between this call's entry and exit */
 		count(SOCKEYE_CTR_UNMATCHED_DATA, 1);
 		return 0;
 	}
@@ -168,12 +176,15 @@ static __noinline int report_chunk(struct pending_call *pc, struct chunk *ch, __
 	if (!s)
 		return 0;
 	__u8 transport = c->tuple.transport;
-	__u32 captured = ch->is_iov ? copy_iovecs(s, ch->src, ch->iovcnt, ch->len)
-				    : copy_part(s, 0, ch->src, ch->len);
-	if (captured > SOCKEYE_MAX_PAYLOAD)
-		captured = SOCKEYE_MAX_PAYLOAD;
+	__u32 cap = cap_now();
+	__u32 captured;
 	const __u8 *p = s->payload;
 	if (c->protocol == SOCKEYE_PROTO_UNKNOWN) {
+		/* Inference on a short prefix: a connection that never matches costs a 64-byte copy per
+		 * attempt, not a full capture. */
+		__u32 prefix = cap < INFER_PREFIX ? cap : INFER_PREFIX;
+		captured = ch->is_iov ? copy_iovecs(s, ch->src, ch->iovcnt, ch->len, prefix)
+				      : copy_part(s, 0, ch->src, ch->len, prefix);
 		struct verdict v = infer(p, captured, ch->len, transport);
 		if (v.protocol == SOCKEYE_PROTO_UNKNOWN) {
 			if (++c->attempts >= MAX_INFER_ATTEMPTS)
@@ -184,7 +195,12 @@ static __noinline int report_chunk(struct pending_call *pc, struct chunk *ch, __
 		c->protocol = v.protocol;
 		if (c->role == SOCKEYE_ROLE_UNKNOWN)
 			c->role = role_from(ch->dir, v.message);
-	} else if (c->role == SOCKEYE_ROLE_UNKNOWN) {
+	}
+	captured = ch->is_iov ? copy_iovecs(s, ch->src, ch->iovcnt, ch->len, cap)
+			      : copy_part(s, 0, ch->src, ch->len, cap);
+	if (captured > SOCKEYE_MAX_PAYLOAD)
+		captured = SOCKEYE_MAX_PAYLOAD;
+	if (c->role == SOCKEYE_ROLE_UNKNOWN) {
 		c->role = role_from(ch->dir, message_kind(c->protocol, p, captured, ch->len, transport));
 	}
 	struct sockeye_event *e = &s->ev;
@@ -218,15 +234,26 @@ static __always_inline void save_pending(struct pending_call *pc)
 	slot->active = 1;
 }
 
+/* Order of the checks: cheapest and most selective first. Most calls on a node are not on sockets,
+ * so the fd walk comes before the cgroup filter; a connection inference gave up on stops here,
+ * counted, without remembering anything for the exit. */
 static __always_inline int data_enter(long fd, __u64 buf, __u64 addr, __u64 count_arg, __u8 sys)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	if (!process_wanted(id >> 32))
+	if (!pid_wanted(id >> 32))
 		return 0;
 	__u64 ino = 0;
 	struct sock *sk = inet_sock_of_fd(fd, &ino);
 	if (!sk)
 		return 0;
+	if (!cgroup_wanted())
+		return 0;
+	__u64 key = (__u64)sk;
+	struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
+	if (c && c->ino == ino && c->ignored) {
+		count(SOCKEYE_CTR_UNMATCHED_DATA, 1);
+		return 0;
+	}
 	struct pending_call pc = {
 		.sk = (__u64)sk, .ino = ino, .buf = buf, .addr = addr,
 		.count = count_arg > 0xffffffffULL ? 0xffffffff : count_arg, .fd = fd, .syscall = sys,

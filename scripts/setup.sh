@@ -10,6 +10,7 @@ log() { [ -n "${SOCKEYE_SETUP_QUIET:-}" ] || echo "setup: $*" >&2; }
 # "check:package" pairs. A check is a command name, or a path that must exist.
 # Build: clang/llvm/bpftool/libbpf/libelf/zlib. Test peers: curl, dig, ip, iptables, conntrack, …,
 # python3-grpcio (gRPC C-core client and server, imported by /usr/bin/python3).
+# Kernel matrix (test/kernel-matrix): qemu and a static busybox for the guests' initramfs.
 requirements=(
   clang:clang
   llvm-strip:llvm
@@ -30,6 +31,8 @@ requirements=(
   nginx:nginx-light
   prometheus:prometheus
   /usr/lib/python3/dist-packages/grpc/__init__.py:python3-grpcio
+  qemu-system-x86_64:qemu-system-x86
+  /bin/busybox:busybox-static
 )
 missing=()
 for r in "${requirements[@]}"; do
@@ -62,3 +65,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 make -s all
+
+# The Debian kernels the kernel matrix test boots (cached under build/kernels: a no-op once there).
+bash scripts/fetch-test-kernels.sh

@@ -26,6 +26,7 @@ export interface SocketTuple {
 export interface ProcessInfo {
   pid: number; // tgid
   tid: number;
+  /** The process's name (its thread-group leader's comm), never a thread's own name. */
   comm: string;
   cgroupId: bigint;
   /** Inode number of the network namespace the socket lives in. */

@@ -1,7 +1,7 @@
 // The limits of the kernel capture's options, stated once: KernelCapture.open checks them for every
 // caller, and the agent's config checks its capture.* keys against the same numbers so a bad value
 // is a config error (exit 2) naming the key, not a failed start.
-export { DEFAULT_PAYLOAD_CAP, MAX_PAYLOAD_CAP } from './event-layout.js';
+export { DEFAULT_PAYLOAD_CAP, MAX_PAYLOAD_CAP } from './event-names.js';
 
 /** Ring-buffer size: a power of two between a page and 1 GiB. */
 export const MIN_RING_BYTES = 4096;

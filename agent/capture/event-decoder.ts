@@ -6,10 +6,10 @@
 import type {
   CaptureEvent, DataEvent, Direction, GapEvent, L7Protocol, ProcessInfo, Role, SocketTuple,
 } from './capture-events.js';
+import { EVENT_FIELDS as F, EVENT_HEADER_SIZE } from './event-layout.js';
 import {
-  DIR_EGRESS, EVENT_FIELDS as F, EVENT_HEADER_SIZE, KIND_ACCEPT, KIND_CLOSE, KIND_CONNECT, KIND_DATA,
-  PROTOCOL_NAMES, ROLE_NAMES, SYSCALL_NAMES,
-} from './event-layout.js';
+  DIR_EGRESS, KIND_ACCEPT, KIND_CLOSE, KIND_CONNECT, KIND_DATA, PROTOCOL_NAMES, ROLE_NAMES, SYSCALL_NAMES,
+} from './event-names.js';
 import { ipv4Text, ipv6Text, isV4Mapped } from './ip-address-text.js';
 
 const TWO32 = 4294967296;

@@ -2,11 +2,13 @@
 // applies filters and config, attaches every program (reporting each), and hands decoded events
 // to listeners once per ring-buffer batch.
 import { existsSync } from 'node:fs';
+import { release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { CaptureCounters, CaptureEvent } from './capture-events.js';
 import { EventDecoder } from './event-decoder.js';
-import { KERNEL_COUNTERS } from './event-layout.js';
+import { FILTER_EXCLUDE, FILTER_INCLUDE, KERNEL_COUNTERS } from './event-names.js';
 import { DEFAULT_PAYLOAD_CAP, DEFAULT_RING_BYTES, MAX_PAYLOAD_CAP, MAX_RING_BYTES, MIN_RING_BYTES, isPowerOfTwo } from './capture-limits.js';
+import { kernelPreflight } from './kernel-preflight.js';
 import { type AttachResult, BpfObject, possibleCpus, sumPerCpuU64 } from './native-bpf.js';
 
 export interface KernelCaptureOptions {
@@ -23,6 +25,8 @@ export interface KernelCaptureOptions {
   excludeCgroupIds?: bigint[];
   /** Never trace this process (its own export traffic). Default true. */
   excludeSelf?: boolean;
+  /** Take the load-time fallbacks even where the fast paths load (tests of the fallback paths). */
+  forceFallbacks?: boolean;
   objectPath?: string;
 }
 
@@ -34,12 +38,9 @@ export const ESSENTIAL_PROGRAMS = [
 export const defaultObjectPath: string = process.env.SOCKEYE_BPF_OBJECT
   ?? fileURLToPath(new URL('../../../build/bpf/sockeye.bpf.o', import.meta.url));
 
-const TRACEFS_DIRS = ['/sys/kernel/tracing/events', '/sys/kernel/debug/tracing/events'];
-const FILTER_INCLUDE = 1;
-const FILTER_EXCLUDE = 2;
 const OPTION_KEYS = new Set([
   'payloadCap', 'ringBufferBytes', 'wakeupBytes', 'flushIntervalMs', 'includePids', 'excludePids',
-  'includeCgroupIds', 'excludeCgroupIds', 'excludeSelf', 'objectPath',
+  'includeCgroupIds', 'excludeCgroupIds', 'excludeSelf', 'objectPath', 'forceFallbacks',
 ]);
 
 function fail(key: string, why: string): never {
@@ -68,7 +69,7 @@ function cgroupList(key: string, v: unknown): bigint[] {
 interface ResolvedOptions {
   payloadCap: number; ringBufferBytes: number; wakeupBytes: number; flushIntervalMs: number;
   includePids: number[]; excludePids: number[]; includeCgroupIds: bigint[]; excludeCgroupIds: bigint[];
-  excludeSelf: boolean; objectPath: string;
+  excludeSelf: boolean; objectPath: string; forceFallbacks: boolean;
 }
 
 /** Checks every option, naming the bad key and why; fills defaults. */
@@ -78,6 +79,7 @@ export function resolveCaptureOptions(o: KernelCaptureOptions = {}): ResolvedOpt
   if (!isPowerOfTwo(ring)) fail('ringBufferBytes', `must be a power of two, got ${ring}`);
   if (o.excludeSelf !== undefined && typeof o.excludeSelf !== 'boolean') fail('excludeSelf', 'expected a boolean');
   if (o.objectPath !== undefined && typeof o.objectPath !== 'string') fail('objectPath', 'expected a file path');
+  if (o.forceFallbacks !== undefined && typeof o.forceFallbacks !== 'boolean') fail('forceFallbacks', 'expected a boolean');
   return {
     payloadCap: o.payloadCap === undefined ? DEFAULT_PAYLOAD_CAP : intIn('payloadCap', o.payloadCap, 1, MAX_PAYLOAD_CAP),
     ringBufferBytes: ring,
@@ -89,7 +91,36 @@ export function resolveCaptureOptions(o: KernelCaptureOptions = {}): ResolvedOpt
     excludeCgroupIds: cgroupList('excludeCgroupIds', o.excludeCgroupIds),
     excludeSelf: o.excludeSelf ?? true,
     objectPath: o.objectPath ?? defaultObjectPath,
+    forceFallbacks: o.forceFallbacks ?? false,
   };
+}
+
+/** Loads the object with its fast paths; if the kernel's verifier refuses them, once more with the
+ * fallbacks switched on (same logic, slower reads), and reports both refusals if that fails too. */
+function loadWithFallbacks(o: ResolvedOptions): BpfObject {
+  const load = (fallbacks: boolean) => BpfObject.load(o.objectPath, {
+    rodata: {
+      payload_cap: o.payloadCap,
+      ring_wakeup_bytes: BigInt(o.wakeupBytes),
+      self_pid: o.excludeSelf ? process.pid : 0,
+      filter_pids_include: o.includePids.length > 0,
+      filter_pids_exclude: o.excludePids.length > 0,
+      filter_cgroups_include: o.includeCgroupIds.length > 0,
+      filter_cgroups_exclude: o.excludeCgroupIds.length > 0,
+      fd_slot_probe_read: fallbacks,
+    },
+    mapSizes: { events: o.ringBufferBytes, scratch: possibleCpus() },
+  });
+  if (o.forceFallbacks) return load(true);
+  try {
+    return load(false);
+  } catch (fast) {
+    try {
+      return load(true);
+    } catch (slow) {
+      throw new Error(`${(fast as Error).message}; with the load-time fallbacks too: ${(slow as Error).message}`);
+    }
+  }
 }
 
 export class KernelCapture {
@@ -106,22 +137,9 @@ export class KernelCapture {
     if (!existsSync(o.objectPath)) {
       throw new Error(`BPF object ${o.objectPath} is missing: run \`npm run setup\` (it builds bpf/sockeye.bpf.c)`);
     }
-    if (!TRACEFS_DIRS.some((d) => existsSync(d))) {
-      throw new Error('tracefs is not mounted (no /sys/kernel/tracing/events): the syscall tracepoints cannot attach. ' +
-        'Mount it with `mount -t tracefs tracefs /sys/kernel/tracing` (scripts/setup.sh does; in a pod, mount the host\'s /sys/kernel/tracing)');
-    }
-    const obj = BpfObject.load(o.objectPath, {
-      rodata: {
-        payload_cap: o.payloadCap,
-        ring_wakeup_bytes: BigInt(o.wakeupBytes),
-        self_pid: o.excludeSelf ? process.pid : 0,
-        filter_pids_include: o.includePids.length > 0,
-        filter_pids_exclude: o.excludePids.length > 0,
-        filter_cgroups_include: o.includeCgroupIds.length > 0,
-        filter_cgroups_exclude: o.excludeCgroupIds.length > 0,
-      },
-      mapSizes: { events: o.ringBufferBytes, scratch: possibleCpus() },
-    });
+    const missing = kernelPreflight();
+    if (missing.length > 0) throw new Error(`kernel capture cannot start on Linux ${release()}: missing ${missing.join('; ')}`);
+    const obj = loadWithFallbacks(o);
     try {
       const mark = (v: number) => Buffer.from([v]);
       const pidKey = (p: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(p); return b; };

@@ -1,53 +1,33 @@
-// Layout drift: the compiled BPF object's BTF (what the kernel writes) against the TypeScript
-// constants (what the decoder reads). Fails if bpf/event-layout.h or agent/capture/event-layout.ts
-// changes alone: member names, offsets, sizes, the struct size, and every enum value.
+// One definition of the record layout: agent/capture/event-layout.ts is generated from the compiled
+// object's BTF. Fails when the committed file is not what the current object generates (a changed
+// bpf/event-layout.h without `make`), and when the decoder's names lose an enumerator the kernel has.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defaultObjectPath } from '../../agent/capture/kernel-capture.js';
-import { EVENT_ENUMS, EVENT_FIELDS, EVENT_HEADER_SIZE } from '../../agent/capture/event-layout.js';
+import { EVENT_ENUMS, MAP_NAMES, SETTING_NAMES } from '../../agent/capture/event-layout.js';
+import { PROTOCOL_NAMES, ROLE_NAMES, SYSCALL_NAMES } from '../../agent/capture/event-names.js';
 
-interface BtfType {
-  id: number; kind: string; name?: string; size?: number; type_id?: number; nr_elems?: number;
-  members?: Array<{ name: string; type_id: number; bits_offset: number }>;
-  values?: Array<{ name: string; val: number }>;
-}
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-function loadBtf(): Map<number, BtfType> {
+test('agent/capture/event-layout.ts is what the current object BTF generates', () => {
   assert.ok(existsSync(defaultObjectPath), `${defaultObjectPath} exists (make bpf)`);
-  const out = execFileSync('bpftool', ['btf', 'dump', 'file', defaultObjectPath, '-j'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  const types = (JSON.parse(out) as { types: BtfType[] }).types;
-  return new Map(types.map((t) => [t.id, t]));
-}
-
-/** Byte size of a BTF type, following typedefs/modifiers and arrays. */
-function sizeOf(btf: Map<number, BtfType>, id: number): number {
-  const t = btf.get(id);
-  assert.ok(t, `BTF type ${id}`);
-  if (t.kind === 'ARRAY') return (t.nr_elems ?? 0) * sizeOf(btf, t.type_id!);
-  if (t.size !== undefined) return t.size;
-  if (t.type_id !== undefined) return sizeOf(btf, t.type_id);
-  throw new Error(`no size for BTF ${t.kind} ${t.name ?? ''}`);
-}
-
-test('struct sockeye_event: same members, offsets and sizes in BTF and TypeScript', () => {
-  const btf = loadBtf();
-  const ev = [...btf.values()].find((t) => t.kind === 'STRUCT' && t.name === 'sockeye_event');
-  assert.ok(ev?.members, 'struct sockeye_event is in the object BTF');
-  assert.equal(ev.size, EVENT_HEADER_SIZE, 'sizeof(struct sockeye_event) = EVENT_HEADER_SIZE');
-  const fromBtf = Object.fromEntries(ev.members.map((m) => {
-    assert.equal(m.bits_offset % 8, 0, `${m.name} is byte aligned (no bitfields)`);
-    return [m.name, { offset: m.bits_offset / 8, size: sizeOf(btf, m.type_id) }];
-  }));
-  assert.deepEqual(fromBtf, EVENT_FIELDS);
+  const fresh = execFileSync('node', [`${root}scripts/gen-event-layout.mjs`, defaultObjectPath], { encoding: 'utf8' });
+  assert.equal(readFileSync(`${root}agent/capture/event-layout.ts`, 'utf8'), fresh, 'run `make` to regenerate');
 });
 
-test('enums: kinds, roles, protocols, directions, syscalls and counters agree', () => {
-  const btf = loadBtf();
-  for (const [name, values] of Object.entries(EVENT_ENUMS)) {
-    const e = [...btf.values()].find((t) => t.kind === 'ENUM' && t.name === name);
-    assert.ok(e?.values, `enum ${name} is in the object BTF`);
-    assert.deepEqual(Object.fromEntries(e.values.map((v) => [v.name, v.val])), values, `enum ${name}`);
+test('every role, protocol and syscall value the kernel defines has a name in the decoder', () => {
+  const named = (values: Record<string, number>, names: string[]) => Object.values(values).every((v) => typeof names[v] === 'string');
+  assert.ok(named(EVENT_ENUMS.sockeye_role, ROLE_NAMES));
+  assert.ok(named(EVENT_ENUMS.sockeye_protocol, PROTOCOL_NAMES));
+  assert.ok(named(EVENT_ENUMS.sockeye_syscall, SYSCALL_NAMES));
+});
+
+test('the maps and settings the loader names exist in the object', () => {
+  for (const m of ['events', 'conns', 'counters', 'pid_filter', 'cgroup_filter', 'scratch']) assert.ok((MAP_NAMES as readonly string[]).includes(m), m);
+  for (const s of ['payload_cap', 'ring_wakeup_bytes', 'self_pid', 'filter_pids_include', 'filter_cgroups_include']) {
+    assert.ok((SETTING_NAMES as readonly string[]).includes(s), s);
   }
 });

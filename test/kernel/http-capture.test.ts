@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DataEvent } from '../../agent/capture/capture-events.js';
-import { DEFAULT_PAYLOAD_CAP } from '../../agent/capture/event-layout.js';
+import { DEFAULT_PAYLOAD_CAP } from '../../agent/capture/event-names.js';
 import { firstLine, peerPath, Recorder, run, startPeer, startServer, stopPeer, type Peer } from './helpers/capture-helpers.js';
 
 let rec: Recorder;
@@ -126,4 +126,23 @@ test('a client killed with SIGKILL (no close() call): its connection still ends 
   assert.equal(close.process.pid, client.pid);
   assert.equal(close.role, 'client');
   assert.equal(close.tuple.remotePort, server.port);
+});
+
+test('load-time fallbacks (fd table slot read with bpf_probe_read_kernel, as on 6.12): the same exchange is captured', async () => {
+  const fallback = Recorder.open({ forceFallbacks: true });
+  try {
+    const server = await startServer('http-server', ['127.0.0.1']);
+    peers.push(server);
+    const curl = await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${server.port}/fallback`]);
+    assert.equal(curl.code, 0);
+    assert.ok(await fallback.until(() => fallback.data(curl.pid).some((e) => e.direction === 'ingress') &&
+      fallback.data(server.pid).some((e) => e.direction === 'egress')), 'events of both sides through the fallback path');
+    const req = fallback.data(curl.pid).find((e) => e.direction === 'egress')!;
+    assert.equal(firstLine(req), 'GET /fallback HTTP/1.1');
+    assert.equal(req.protocol, 'http1');
+    assert.equal(req.tuple.remotePort, server.port);
+    assert.equal(firstLine(fallback.data(server.pid).find((e) => e.direction === 'ingress')!), 'GET /fallback HTTP/1.1');
+  } finally {
+    fallback.close();
+  }
 });

@@ -67,12 +67,12 @@ function side(pid: number, localPort: number, remotePort?: number, r: Recorder =
 const dataOf = (evs: CaptureEvent[], direction: 'egress' | 'ingress') =>
   evs.filter((e): e is DataEvent => e.kind === 'data' && e.direction === direction);
 
-/** tid, fd, pid and comm of every event of a socket are those of the thread and fd that used it. */
+/** tid, fd and pid of every event of a socket are those of the thread and fd that used it; comm is its process's name. */
 function assertIdentity(evs: CaptureEvent[], who: string, want: { pid: number; tid: number; fd: number; comm: string }): void {
   assert.ok(evs.length > 0, `${who}: no events`);
   for (const e of evs) {
     assert.deepEqual({ pid: e.process.pid, tid: e.process.tid, fd: e.fd, comm: e.process.comm }, want,
-      `${who}: ${e.kind} event identity vs the peer's own getpid/gettid/fd/thread name`);
+      `${who}: ${e.kind} event identity vs the peer's own getpid/gettid/fd/process name`);
   }
 }
 
@@ -100,7 +100,8 @@ test('TCP HTTP/1.1: writev of 3 iovecs, readv into 2, sendmsg of 2, recvmsg into
 
   const client = side(p.pid, p.clientPort);
   const server = side(p.pid, p.port, p.clientPort);
-  assertIdentity(client, 'client', { pid: p.pid, tid: p.clientTid, fd: p.clientFd, comm: 'sc-client' });
+  // comm is the process's (thread-group leader's) name, not the client thread's own 'sc-client'.
+  assertIdentity(client, 'client', { pid: p.pid, tid: p.clientTid, fd: p.clientFd, comm: 'syscall-peer' });
   assertIdentity(server, 'server', { pid: p.pid, tid: p.serverTid, fd: p.serverFd, comm: 'syscall-peer' });
   assert.equal(p.serverTid, p.pid);
   assert.ok(client.some((e) => e.kind === 'connect' && e.role === 'client'), `client connect: ${show(client)}`);
@@ -231,7 +232,8 @@ test('DNS over UDP with sendmmsg/recvmmsg: one event per message, right lengths,
 
   const client = side(p.pid, p.clientPort);
   const server = side(p.pid, p.port);
-  assertIdentity(client, 'client', { pid: p.pid, tid: p.clientTid, fd: p.clientFd, comm: 'sc-client' });
+  // comm is the process's (thread-group leader's) name, not the client thread's own 'sc-client'.
+  assertIdentity(client, 'client', { pid: p.pid, tid: p.clientTid, fd: p.clientFd, comm: 'syscall-peer' });
   assertIdentity(server, 'server', { pid: p.pid, tid: p.serverTid, fd: p.serverFd, comm: 'syscall-peer' });
   const tuple = (e: DataEvent) => [e.tuple.family, e.tuple.transport, e.tuple.localAddr, e.tuple.localPort, e.tuple.remoteAddr, e.tuple.remotePort];
 
@@ -290,7 +292,7 @@ test('dual-stack AF_INET6 server (IPV6_V6ONLY=0): an IPv4 client shows as family
     const server = side(p.pid, p.port, c.clientPort);
     const client = side(p.pid, c.clientPort);
     assertIdentity(server, `${name}, server side`, { pid: p.pid, tid: p.serverTid, fd: c.serverFd, comm: 'syscall-peer' });
-    assertIdentity(client, `${name}, client side`, { pid: p.pid, tid: p.clientTid, fd: c.clientFd, comm: 'sc-client' });
+    assertIdentity(client, `${name}, client side`, { pid: p.pid, tid: p.clientTid, fd: c.clientFd, comm: 'syscall-peer' });
     // capture-events.ts / docs/capture.md: IPv4-mapped IPv6 sockets are reported as family 4 with plain IPv4 text.
     for (const e of server) {
       assert.deepEqual([e.tuple.family, e.tuple.transport, e.tuple.localAddr, e.tuple.localPort, e.tuple.remoteAddr, e.tuple.remotePort],
