@@ -9,6 +9,7 @@ log() { [ -n "${SOCKEYE_SETUP_QUIET:-}" ] || echo "setup: $*" >&2; }
 
 # "check:package" pairs. A check is a command name, or a path that must exist.
 # Build: clang/llvm/bpftool/libbpf/libelf/zlib. Test peers: curl, dig, ip, iptables, conntrack.
+# Image (npm run image, test/deploy/image.test.ts): podman with runc, mmdebstrap for a local base image.
 requirements=(
   clang:clang
   llvm-strip:llvm
@@ -28,6 +29,9 @@ requirements=(
   hey:hey
   nginx:nginx-light
   prometheus:prometheus
+  podman:podman
+  runc:runc
+  mmdebstrap:mmdebstrap
 )
 missing=()
 for r in "${requirements[@]}"; do

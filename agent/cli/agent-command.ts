@@ -12,6 +12,7 @@ import { exportPorts } from '../signals/own-sockets.js';
 import { SelfTelemetry } from '../telemetry/self-telemetry.js';
 import { TelemetryServer } from '../telemetry/telemetry-server.js';
 import { LiveView, renderLiveView } from './live-view.js';
+import { checkCapabilities } from '../capture/capability-check.js';
 import type { ConntrackCounters, ConntrackWatcherOptions } from '../conntrack/conntrack-watcher.js';
 import type { NatLookup } from '../conntrack/nat-span-attributes.js';
 
@@ -252,6 +253,9 @@ export const command: Command = {
     for (const v of UNUSED_PER_SIGNAL_ENV) {
       if (process.env[v]?.trim()) log(`${v} is not used: both signals go out with one protocol and timeout (export.protocol, export.timeout_ms, or OTEL_EXPORTER_OTLP_PROTOCOL / _TIMEOUT)`);
     }
+    const caps = checkCapabilities();
+    for (const w of caps.warnings) log(w);
+    if (caps.fatal) { log(`cannot start: ${caps.fatal}`); return 1; }
     let agent: RunningAgent;
     try {
       agent = await startAgent(cfg, log);
