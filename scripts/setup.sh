@@ -32,6 +32,7 @@ requirements=(
   podman:podman
   runc:runc
   mmdebstrap:mmdebstrap
+  unzip:unzip
 )
 missing=()
 for r in "${requirements[@]}"; do
