@@ -66,7 +66,7 @@ test('collector Deployment and Service match the plain manifest; the ConfigMap i
   assert.equal(ctr.imagePullPolicy, 'IfNotPresent');
   delete ctr.imagePullPolicy;
   assert.match(c.spec.template.metadata.annotations['checksum/config'], /^[0-9a-f]{64}$/);
-  delete c.spec.template.metadata.annotations;
+  delete c.spec.template.metadata.annotations['checksum/config'];
   assert.deepEqual(c.spec, p.spec);
   assert.deepEqual(find(chart, 'Service', 'sockeye-collector')!.spec, find(plain, 'Service', 'sockeye-collector')!.spec);
   const pipeline = readFileSync(new URL('processor-config/collector.yaml', root), 'utf8');
@@ -120,9 +120,14 @@ test('helm lint --strict passes; every rendered object validates against the Kub
   const lint = helm(['lint', '--strict', chartDir.pathname]);
   assert.equal(lint.status, 0, lint.stdout + lint.stderr);
   const renders = [chart, renderChart({ namespace: { create: true }, agent: { privileged: true, maxUnavailable: 1 } }, 'kube-system', 'edge'),
-    renderChart({ rbac: { create: false }, agent: { priorityClassName: 'node-agents', podAnnotations: { a: 'b' } } }, 'monitoring')];
+    renderChart({ rbac: { create: false }, agent: { priorityClassName: 'node-agents', podAnnotations: { a: 'b' } },
+      metrics: { podMonitor: { enabled: true, labels: { release: 'kps' } }, serviceMonitor: { enabled: true } } }, 'monitoring')];
+  assert.deepEqual(renders[2]!.filter((d) => d.apiVersion.startsWith('monitoring.coreos.com/')).map((d) => `${d.kind}/${d.metadata.name}`),
+    ['PodMonitor/sockeye-agent', 'ServiceMonitor/sockeye-collector']);
+  assert.equal(renders[0]!.filter((d) => d.apiVersion.startsWith('monitoring.coreos.com/')).length, 0, 'monitors are opt-in');
   for (const docs of renders) for (const d of docs) {
-    const mod = await import(`kubernetes-models/${d.apiVersion.includes('/') ? d.apiVersion : `v1`}/${d.kind}`);
+    const pkg = d.apiVersion.startsWith('monitoring.coreos.com/') ? '@kubernetes-models/prometheus-operator' : 'kubernetes-models';
+    const mod = await import(`${pkg}/${d.apiVersion}/${d.kind}`);
     const model = new mod[d.kind](d);
     assert.doesNotThrow(() => model.validate(), `${d.kind}/${d.metadata.name}`);
   }
@@ -143,6 +148,20 @@ test('release-scoped: namespace from the release, names prefixed, int maxUnavail
   assert.equal(find(chart, 'DaemonSet', 'sockeye-agent')!.spec.updateStrategy.rollingUpdate.maxUnavailable, '10%');
   const own = find(renderChart({ agent: { priorityClassName: 'node-agents' } }, 'monitoring'), 'DaemonSet', 'sockeye-agent')!;
   assert.equal(own.spec.template.spec.priorityClassName, 'node-agents');
+});
+
+test('scrape annotations point at the ports that serve /metrics; monitors select the chart\'s pods', () => {
+  const fresh = renderChart();
+  const ann = (kind: string, name: string) => find(fresh, kind, name)!.spec.template.metadata.annotations;
+  assert.deepEqual([ann('DaemonSet', 'sockeye-agent')['prometheus.io/port'], ann('Deployment', 'sockeye-collector')['prometheus.io/port']], ['9464', '8889']);
+  const docs = renderChart({ metrics: { podMonitor: { enabled: true }, serviceMonitor: { enabled: true } } });
+  const pm = find(docs, 'PodMonitor', 'sockeye-agent')!;
+  assert.deepEqual(pm.spec.selector.matchLabels, find(docs, 'DaemonSet', 'sockeye-agent')!.spec.selector.matchLabels);
+  assert.ok(find(docs, 'DaemonSet', 'sockeye-agent')!.spec.template.spec.containers[0].ports.some((p: Doc) => p.name === pm.spec.podMetricsEndpoints[0].port));
+  const sm = find(docs, 'ServiceMonitor', 'sockeye-collector')!;
+  const svcPorts = find(docs, 'Service', 'sockeye-collector')!.spec.ports.map((p: Doc) => p.name);
+  for (const e of sm.spec.endpoints) assert.ok(svcPorts.includes(e.port), e.port);
+  assert.deepEqual(sm.spec.selector.matchLabels, find(docs, 'Service', 'sockeye-collector')!.metadata.labels);
 });
 
 test('config checksum: a new agent or collector config changes the pod template, so helm upgrade rolls the pods', () => {

@@ -62,7 +62,7 @@ test('image builds from a local Debian base and its agent turns host traffic int
   // The build script's flags (runc, ulimits, the npm CA secret), offline for the base image.
   process.env.SOCKEYE_IMAGE = TAG;
   const build = run('bash', ['scripts/build-image.sh', '--pull=never'], 1_500_000);
-  cleanups.push(() => podman(['rmi', '-f', TAG]));
+  cleanups.push(() => { podman(['rmi', '-f', TAG]); podman(['image', 'prune', '-f', '--filter', 'label=io.sockeye.stage=build']); });
   assert.equal(build.status, 0, `podman build:\n${build.stdout.slice(-4000)}\n${build.stderr.slice(-4000)}`);
 
   const sink = await OtlpTestReceiver.start();
