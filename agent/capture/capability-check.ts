@@ -40,6 +40,6 @@ export function checkCapabilities(statusText = readFileSync('/proc/self/status',
   return {
     warnings,
     fatal: `missing capability ${name} (needed to ${why}); add it to the container's securityContext.capabilities.add, ` +
-      'or set agent.privileged=true on kernels older than 5.8',
+      'or set agent.privileged=true on kernels without CAP_BPF (before 5.8, or vendor kernels with backported BPF)',
   };
 }

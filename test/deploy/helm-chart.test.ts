@@ -41,7 +41,7 @@ test('agent DaemonSet: the privileges, host namespaces, mounts and probes of the
   assert.deepEqual(cc.securityContext, { privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['BPF', 'PERFMON', 'NET_ADMIN', 'SYS_PTRACE'] } });
   assert.ok(cc.volumeMounts.every((m: Doc) => m.readOnly === true), 'no writable mount');
   const old = find(renderChart({ agent: { privileged: true } }), 'DaemonSet', 'sockeye-agent')!.spec.template.spec.containers[0];
-  assert.deepEqual(old.securityContext, { privileged: true }, 'agent.privileged=true: the switch for kernels before 5.8');
+  assert.deepEqual(old.securityContext, { privileged: true }, 'agent.privileged=true: the switch for kernels without CAP_BPF (before 5.8, or vendor backports)');
   assert.deepEqual(cc.securityContext, pc.securityContext);
   for (const k of ['image', 'ports', 'readinessProbe', 'livenessProbe', 'resources']) assert.deepEqual(cc[k], pc[k], k);
   assert.deepEqual(cc.volumeMounts.filter((m: Doc) => m.name !== 'config'), pc.volumeMounts);
