@@ -48,6 +48,7 @@ test('agent DaemonSet: named capabilities only, hostPID, hostNetwork, tracefs an
   assert.equal(c.securityContext.privileged, false);
   assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['BPF', 'PERFMON', 'NET_ADMIN', 'SYS_PTRACE'] });
   assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+  assert.deepEqual(c.securityContext.seccompProfile, { type: 'Unconfined' }, 'default profiles may refuse bpf()');
   assert.ok(c.volumeMounts.every((m: Doc) => m.readOnly === true), 'no writable host mount');
   const mounts = Object.fromEntries(c.volumeMounts.map((m: Doc) => [m.mountPath, m.name]));
   const host = Object.fromEntries(spec.volumes.map((v: Doc) => [v.name, v.hostPath?.path]));

@@ -38,7 +38,7 @@ test('agent DaemonSet: the privileges, host namespaces, mounts and probes of the
   assert.equal(cs.priorityClassName, undefined, 'no system-node-critical outside kube-system');
   assert.equal(cs.hostPID, true);
   const [cc, pc] = [cs.containers[0], ps.containers[0]];
-  assert.deepEqual(cc.securityContext, { privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['BPF', 'PERFMON', 'NET_ADMIN', 'SYS_PTRACE'] } });
+  assert.deepEqual(cc.securityContext, { privileged: false, readOnlyRootFilesystem: true, seccompProfile: { type: 'Unconfined' }, capabilities: { drop: ['ALL'], add: ['BPF', 'PERFMON', 'NET_ADMIN', 'SYS_PTRACE'] } });
   assert.ok(cc.volumeMounts.every((m: Doc) => m.readOnly === true), 'no writable mount');
   const old = find(renderChart({ agent: { privileged: true } }), 'DaemonSet', 'sockeye-agent')!.spec.template.spec.containers[0];
   assert.deepEqual(old.securityContext, { privileged: true }, 'agent.privileged=true: the switch for kernels without CAP_BPF (before 5.8, or vendor backports)');

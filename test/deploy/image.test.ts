@@ -40,6 +40,7 @@ function daemonSetCapabilities(): string[] {
   const ctr = docs.find((d) => d?.kind === 'DaemonSet').spec.template.spec.containers[0];
   assert.equal(ctr.securityContext.privileged, false);
   assert.deepEqual(ctr.securityContext.capabilities.drop, ['ALL']);
+  assert.deepEqual(ctr.securityContext.seccompProfile, { type: 'Unconfined' });
   return ctr.securityContext.capabilities.add as string[];
 }
 
