@@ -5,6 +5,7 @@ import type { Command } from './main.js';
 import { ConfigError, FIELDS, loadAgentConfig, type AgentConfig } from '../agent/config/agent-config.js';
 import { exportTargetText, liveViewShown, startAgent, type RunningAgent } from '../agent/agent.js';
 import { LiveView, renderLiveView } from './live-view.js';
+import { checkCapabilities } from '../agent/capture/capability-check.js';
 import { readFlags, type FlagProblem, type FlagSpec } from './flags.js';
 
 export const FLAGS: Array<[string, string, string]> = [
@@ -85,6 +86,9 @@ export const command: Command = {
     for (const v of UNUSED_PER_SIGNAL_ENV) {
       if (process.env[v]?.trim()) log(`${v} is not used: both signals go out with one protocol and timeout (export.protocol, export.timeout_ms, or OTEL_EXPORTER_OTLP_PROTOCOL / _TIMEOUT)`);
     }
+    const caps = checkCapabilities();
+    for (const w of caps.warnings) log(w);
+    if (caps.fatal) { log(`cannot start: ${caps.fatal}`); return 1; }
     let agent: RunningAgent;
     try {
       agent = await startAgent(cfg, log);

@@ -11,6 +11,7 @@ log() { [ -n "${SOCKEYE_SETUP_QUIET:-}" ] || echo "setup: $*" >&2; }
 # Build: clang/llvm/bpftool/libbpf/libelf/zlib. Test peers: curl, dig, ip, iptables, conntrack, …,
 # python3-grpcio (gRPC C-core client and server, imported by /usr/bin/python3).
 # Kernel matrix (test/kernel-matrix): qemu and a static busybox for the guests' initramfs.
+# Image (npm run image, test/deploy/image.test.ts): podman with runc, mmdebstrap for a local base image.
 requirements=(
   clang:clang
   llvm-strip:llvm
@@ -33,6 +34,10 @@ requirements=(
   /usr/lib/python3/dist-packages/grpc/__init__.py:python3-grpcio
   qemu-system-x86_64:qemu-system-x86
   /bin/busybox:busybox-static
+  podman:podman
+  runc:runc
+  mmdebstrap:mmdebstrap
+  unzip:unzip
 )
 missing=()
 for r in "${requirements[@]}"; do

@@ -8,11 +8,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const DS = { type: 'prometheus', uid: '${datasource}' };
-const datasourceVar = { name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus', current: {}, hide: 0 };
+const datasourceVar = { name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus', hide: 0 };
 const labelVar = (name, label, metric, labelName, multi = true) => ({
   name, label, type: 'query', datasource: DS, refresh: 2, includeAll: multi, multi, sort: 1,
   query: { query: `label_values(${metric}, ${labelName})`, refId: `${name}-values` },
-  definition: `label_values(${metric}, ${labelName})`, current: {}, hide: 0,
+  hide: 0,
 });
 
 let nextId = 1;
@@ -89,7 +89,10 @@ function graph() {
   const C = 'traces_service_graph_request_client_seconds';
   const edge = 'client=~"$client", server=~"$server"';
   // Nodes: every name seen as a client or a server (label_replace copies it into one "node" label).
-  const nodes = `sum by (node) (label_replace(rate(${T}{${edge}}[$__range]), "node", "$1", "server", "(.*)")) or sum by (node) (label_replace(rate(${T}{${edge}}[$__range]), "node", "$1", "client", "(.*)"))`;
+  // Each node row needs an id and a title (Grafana's node graph draws unlabelled circles without one):
+  // both copied from the service name.
+  const asNode = (from) => `sum by (node, title) (label_replace(label_replace(rate(${T}{${edge}}[$__range]), "node", "$1", "${from}", "(.*)"), "title", "$1", "${from}", "(.*)"))`;
+  const nodes = `${asNode('server')} or ${asNode('client')}`;
   return dashboard('sockeye-service-graph', 'sockeye / service graph',
     'Who calls whom, how often, how often it fails and how long it takes, from client/server span pairs matched by the collector.',
     [labelVar('client', 'Client', T, 'client'), labelVar('server', 'Server', T, 'server')],
@@ -98,7 +101,7 @@ function graph() {
         { expr: `sum by (client, server) (rate(${T}{${edge}}[$__range]))`, format: 'table', instant: true },
         { expr: nodes, format: 'table', instant: true },
       ], {
-        description: 'Edges A: client → server request rate. Nodes B: every service seen.',
+        description: 'Edges A: client → server request rate. Nodes B: every service seen, titled by its name.',
         transformations: [
           { id: 'calculateField', options: { mode: 'index', alias: 'id', replaceFields: false }, filter: { id: 'byRefId', options: 'A' } },
           { id: 'organize', options: { excludeByName: { Time: true }, renameByName: { client: 'source', server: 'target', 'Value #A': 'mainstat', node: 'id', 'Value #B': 'mainstat' } } },

@@ -38,14 +38,18 @@ test('RBAC: get/list/watch only, on exactly the kinds the cache watches', () => 
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'sockeye-collector', namespace: 'sockeye' }]);
 });
 
-test('agent DaemonSet: privileged, hostPID, hostNetwork, tracefs and BTF mounted', () => {
+test('agent DaemonSet: named capabilities only, hostPID, hostNetwork, tracefs and BTF mounted read-only', () => {
   const ds = find('DaemonSet', 'sockeye-agent')!;
   const spec = ds.spec.template.spec;
   assert.equal(spec.hostPID, true);
   assert.equal(spec.hostNetwork, true);
   assert.equal(spec.dnsPolicy, 'ClusterFirstWithHostNet');
   const c = spec.containers[0];
-  assert.equal(c.securityContext.privileged, true);
+  assert.equal(c.securityContext.privileged, false);
+  assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['BPF', 'PERFMON', 'NET_ADMIN', 'SYS_PTRACE'] });
+  assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+  assert.deepEqual(c.securityContext.seccompProfile, { type: 'Unconfined' }, 'default profiles may refuse bpf()');
+  assert.ok(c.volumeMounts.every((m: Doc) => m.readOnly === true), 'no writable host mount');
   const mounts = Object.fromEntries(c.volumeMounts.map((m: Doc) => [m.mountPath, m.name]));
   const host = Object.fromEntries(spec.volumes.map((v: Doc) => [v.name, v.hostPath?.path]));
   for (const p of ['/sys/kernel/tracing', '/sys/kernel/btf']) assert.equal(host[mounts[p]], p, `${p} mounted from the host`);

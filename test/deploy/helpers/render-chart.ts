@@ -1,9 +1,11 @@
-// Renders deploy/helm/sockeye with the Go-template subset renderer, like `helm template`: values.yaml
-// merged with overrides, every templates/*.yaml rendered, split into documents and parsed as YAML.
-import { readFileSync, readdirSync } from 'node:fs';
+// Renders deploy/helm/sockeye with the real `helm template` (helpers/helm-binary.ts): values.yaml
+// merged with overrides (a values file, as `-f` does), split into documents and parsed as YAML.
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { parse, parseAllDocuments } from 'yaml';
-import { renderTemplate, mergeValues, type Scope } from './go-template-subset.js';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { helm } from './helm-binary.js';
 
 export const root = new URL('../../../../', import.meta.url);
 export const chartDir = new URL('deploy/helm/sockeye/', root);
@@ -13,24 +15,21 @@ export function defaultValues(): Record<string, unknown> {
   return parse(readFileSync(new URL('values.yaml', chartDir), 'utf8')) as Record<string, unknown>;
 }
 
-export function renderChart(overrides: Record<string, unknown> = {}, namespace = 'default'): Doc[] {
-  const chart = parse(readFileSync(new URL('Chart.yaml', chartDir), 'utf8')) as Record<string, unknown>;
-  const scope: Scope = {
-    Values: mergeValues(defaultValues(), overrides),
-    Chart: { Name: chart.name, Version: chart.version, AppVersion: chart.appVersion },
-    Release: { Name: 'sockeye', Namespace: namespace, Service: 'Helm' },
-  };
-  const dir = new URL('templates/', chartDir);
-  const docs: Doc[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
-    const text = renderTemplate(f, readFileSync(new URL(f, dir), 'utf8'), scope);
-    for (const d of parseAllDocuments(text, { uniqueKeys: true })) {
-      assert.equal(d.errors.length, 0, `${f}: ${d.errors.map((e) => e.message).join('; ')}\n${text}`);
+export function renderChart(overrides: Record<string, unknown> = {}, namespace = 'sockeye', release = 'sockeye'): Doc[] {
+  const dir = mkdtempSync(join(tmpdir(), 'sockeye-chart-'));
+  try {
+    const values = join(dir, 'values.yaml');
+    writeFileSync(values, stringify(overrides));
+    const r = helm(['template', release, chartDir.pathname, '--namespace', namespace, '-f', values]);
+    assert.equal(r.status, 0, `helm template: ${r.stderr}`);
+    const docs: Doc[] = [];
+    for (const d of parseAllDocuments(r.stdout, { uniqueKeys: true })) {
+      assert.equal(d.errors.length, 0, d.errors.map((e) => e.message).join('; '));
       const js = d.toJS() as Doc | null;
       if (js) docs.push(js);
     }
-  }
-  return docs;
+    return docs;
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 }
 
 export function plainManifests(): Doc[] {
