@@ -49,6 +49,12 @@ export interface AgentConfig {
     /** How long a client span whose NAT lookup missed waits for its conntrack event before export. */
     missWaitMs: number;
   };
+  /** TCP network health metrics from the kernel (docs/network-health.md). */
+  networkHealth: {
+    enabled: boolean;
+    /** Peers (server address:port, or client address) per service before the overflow bucket. */
+    maxPeersPerService: number;
+  };
   liveView: LiveViewMode;
   /** Live view refresh period. */
   liveViewRefreshMs: number;
@@ -90,6 +96,8 @@ export const FIELDS: Field[] = [
   { key: 'conntrack.enabled', path: ['conntrack', 'enabled'], kind: 'bool', help: 'follow conntrack to name the real peer of DNATed client connections (needs CAP_NET_ADMIN)', def: 'true' },
   { key: 'conntrack.netns_path', path: ['conntrack', 'netnsPath'], kind: 'abspath', help: 'network namespace whose conntrack table to follow, e.g. /proc/1/ns/net', def: "the agent's own (the node's with hostNetwork)" },
   { key: 'conntrack.miss_wait_ms', path: ['conntrack', 'missWaitMs'], kind: 'int', min: 0, help: 'a client span not (yet) in the NAT table waits this long for its conntrack event, then is looked up again', def: '500' },
+  { key: 'network_health.enabled', path: ['networkHealth', 'enabled'], kind: 'bool', help: 'TCP connect, retransmit, reset and listen-overflow metrics from the kernel (off by itself when the kernel lacks the tracepoints)', def: 'true' },
+  { key: 'network_health.max_peers_per_service', path: ['networkHealth', 'maxPeersPerService'], kind: 'int', min: 1, help: 'peer label values per service before the _OTHER bucket', def: '100' },
   { key: 'live_view', path: ['liveView'], kind: 'liveview', help: 'terminal view: auto (when stdout is a TTY), on, off', def: 'auto' },
   { key: 'live_view_refresh_ms', path: ['liveViewRefreshMs'], kind: 'int', min: 100, help: 'live view refresh period', def: '1000' },
 ];
@@ -102,6 +110,7 @@ export function defaultConfig(): AgentConfig {
     engine: { requestTimeoutMs: 30_000, maxConnections: 65_536 },
     signals: { maxRoutesPerService: 200, maxServices: 256, linkWaitMs: 300 },
     conntrack: { enabled: true, missWaitMs: 500 },
+    networkHealth: { enabled: true, maxPeersPerService: 100 },
     liveView: 'auto',
     liveViewRefreshMs: 1000,
   };
