@@ -53,10 +53,11 @@ struct {
 struct nh_owner {
 	__u64 start_ns;
 	__u32 tgid;
+	__u16 lport; /* the local port once connected: CLOSE releases it before the tracepoint runs */
 	__u8 role;
 	__u8 last_state;
 	__u8 flags;
-	__u8 pad;
+	__u8 pad[7];
 	char comm[16];
 };
 
@@ -175,6 +176,8 @@ static __always_inline void fill_owner(struct nh_record *r, const struct nh_owne
 {
 	r->role = o->role;
 	r->tgid = o->tgid;
+	if (!r->local_port)
+		r->local_port = o->lport;
 	if (o->flags & NH_F_OWNER) {
 		r->flags |= NH_F_OWNER;
 		__builtin_memcpy(r->comm, o->comm, sizeof(r->comm));
@@ -258,6 +261,8 @@ int BPF_PROG(nh_set_state, const struct sock *sk, const int oldstate, const int 
 	r->state = oldstate;
 	r->detail = newstate;
 	if (o) {
+		if (kind != NH_CLOSE && newstate == TCP_ESTABLISHED)
+			o->lport = r->local_port;
 		fill_owner(r, o);
 		if (o->start_ns) {
 			r->duration_ns = now - o->start_ns;

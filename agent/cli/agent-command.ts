@@ -14,6 +14,7 @@ import { TelemetryServer } from '../telemetry/telemetry-server.js';
 import { LiveView, renderLiveView } from './live-view.js';
 import type { ConntrackCounters, ConntrackWatcherOptions } from '../conntrack/conntrack-watcher.js';
 import type { NatLookup } from '../conntrack/nat-span-attributes.js';
+import { startNetworkHealth, type NetworkHealthLike } from '../network-health/start-network-health.js';
 
 /** The capture API as agreed with the capture engineers (agent/capture/kernel-capture.ts). */
 export interface CaptureLike {
@@ -149,6 +150,8 @@ export interface RunningAgent {
   capture: CaptureLike;
   /** Undefined when NAT resolution is off or could not start. */
   nat?: NatWatcherLike;
+  /** Undefined when network health is off or the kernel cannot run it. */
+  network?: NetworkHealthLike;
   stop(): Promise<void>;
 }
 
@@ -207,10 +210,13 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     pipeline.tick();
   }, 100);
 
+  const network = await startNetworkHealth(cfg, log, { telemetry, identities: pipeline.resources,
+    exporter: cfg.export.enabled ? createMetricExporter(target) : undefined });
+
   let running = true;
   const server = await TelemetryServer.start({
     listen: cfg.listen,
-    metrics: async () => (await pipeline.metrics.renderPrometheus()) + telemetry.render(),
+    metrics: async () => (await pipeline.metrics.renderPrometheus()) + (network?.renderPrometheus() ?? '') + telemetry.render(),
     notReadyReason: () => (!running ? 'shutting down' : attached.length === 0 ? 'no capture program attached' : undefined),
   });
   log(`serving /metrics, /healthz, /readyz on http://${server.address}`);
@@ -221,12 +227,13 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     running = false;
     clearInterval(housekeeping);
     capture.close();
+    await network?.stop();
     engine.closeAll(Date.now() * 1e6 - clock.bootEpochNs); // end what is still open now, counted by the engine
     await pipeline.shutdown();
     nat?.close(); // after the last spans were built: they still look their connections up
     await server.close();
   })());
-  return { telemetry, pipeline, server, capture, nat, stop };
+  return { telemetry, pipeline, server, capture, nat, network, stop };
 }
 
 export const command: Command = {
