@@ -11,7 +11,8 @@ import { UNATTRIBUTED_SERVICE } from '../../agent/network-health/tcp-event-metri
 import type { TcpEvent } from '../../agent/network-health/tcp-event-decoder.js';
 import { ProcessResources } from '../../agent/signals/process-resource.js';
 import { SelfTelemetry } from '../../agent/telemetry/self-telemetry.js';
-import { CLIENT_IP, SERVER_IP, TcpLab, labUnavailable } from './tcp-lab.js';
+import { execFileSync } from 'node:child_process';
+import { CLIENT_IP, PYTHON, SERVER_IP, TcpLab, labUnavailable } from './tcp-lab.js';
 
 const skip = labUnavailable();
 let lab: TcpLab;
@@ -190,3 +191,51 @@ time.sleep(2.5)`);
   assert.match(nh.renderPrometheus(), new RegExp(`^sockeye_tcp_listen_overflows_total\\{service_name="[^"]+",server_port="${port}"\\} ${ours}$`, 'm'));
   server.child.kill('SIGTERM');
 });
+
+test('a DNAT\'d connection whose conntrack entry is deleted: the client host\'s kernel resets the server\'s reply, for no socket', { skip: skip ?? conntrackUnavailable() }, async () => {
+  const port = 20_006;
+  const vip = '198.19.117.100';
+  // The client host translates its own connections to the Service address (as kube-proxy on a node).
+  lab.sh(lab.client, 'iptables', '-t', 'nat', '-A', 'OUTPUT', '-d', vip, '-p', 'tcp', '--dport', '80', '-j', 'DNAT', '--to-destination', `${SERVER_IP}:${port}`);
+  // Loose pickup off: a mid-stream packet without an entry is INVALID, not a new translated flow.
+  lab.sh(lab.client, 'sysctl', '-q', '-w', 'net.netfilter.nf_conntrack_tcp_loose=0');
+  const server = await lab.python(lab.server, `
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(8); print('ready')
+c, _ = s.accept(); c.recv(4096); print('got')
+time.sleep(1.5)
+c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')
+try:
+    time.sleep(0.5); c.sendall(b'more'); time.sleep(0.5); print('peer', c.recv(10))
+except OSError as e: print('error', e.errno)`, String(port));
+  const client = lab.start(lab.client, PYTHON, '-c', `
+import socket
+c = socket.create_connection(('${vip}', 80)); c.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'); c.settimeout(4)
+try: print('reply', c.recv(100))
+except OSError as e: print('error', type(e).__name__)`);
+  const end = Date.now() + 5000;
+  while (!server.lines.includes('got') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(server.lines.includes('got'), 'the request went through the DNAT');
+  lab.sh(lab.client, 'conntrack', '-D', '-p', 'tcp', '--orig-dst', vip);
+  await client.exit;
+  await server.exit;
+  assert.deepEqual(client.lines, ['error TimeoutError'], 'the client never saw the reply');
+  assert.ok(server.lines.some((l) => l === 'error 104' || l.startsWith('peer b\'\'')), `the server's connection was reset: ${server.lines.join('|')}`);
+  const sentByKernel = { 'network.peer.address': SERVER_IP, 'sockeye.tcp.reset.direction': 'sent', 'sockeye.tcp.reset.reason': 'no_socket' };
+  assert.ok(await until(() => total(TCP_METRIC.resets, sentByKernel, UNATTRIBUTED_SERVICE) >= 1 &&
+    total(TCP_METRIC.resets, { 'sockeye.tcp.role': 'server', 'server.port': port, 'sockeye.tcp.reset.direction': 'received' }) === 1),
+  `resets: ${JSON.stringify(nh.metrics.series().filter((s) => s.name === TCP_METRIC.resets))}`);
+  const clientNetns = events.find((e) => e.kind === 'connect' && e.remoteAddr === vip)?.netns;
+  assert.ok(clientNetns, 'the client connected to the Service address (its socket never sees the backend)');
+  const rst = events.filter((e) => e.kind === 'reset_sent' && e.noSocket && e.remoteAddr === SERVER_IP && e.remotePort === port);
+  assert.ok(rst.length >= 1 && rst.every((e) => e.netns === clientNetns && e.localAddr === CLIENT_IP), 'sent by the client host\'s kernel (its namespace), for a packet that matched no socket');
+  const got = nh.metrics.series().find((s) => s.name === TCP_METRIC.resets && s.attributes['server.port'] === port && s.attributes['sockeye.tcp.reset.direction'] === 'received')!;
+  assert.equal(got.attributes['client.address'], CLIENT_IP);
+  assert.equal(got.attributes['sockeye.tcp.state'], 'established');
+  assert.deepEqual(ownersOf('reset_received', port), new Set([server.pid]));
+  assert.equal(total(TCP_METRIC.resets, { 'sockeye.tcp.role': 'client', 'server.port': 80 }), 0, 'the client socket itself neither sent nor received a reset');
+});
+
+function conntrackUnavailable(): string | undefined {
+  try { execFileSync('sh', ['-c', 'command -v conntrack'], { stdio: 'ignore' }); return undefined; } catch { return 'conntrack (the tool) is not installed'; }
+}
