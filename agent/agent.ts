@@ -14,6 +14,7 @@ import { TelemetryRegistry } from '../common/telemetry/telemetry-registry.js';
 import { TelemetryServer } from './telemetry/telemetry-server.js';
 import type { ConntrackCounters, ConntrackWatcherOptions } from './conntrack/conntrack-watcher.js';
 import type { NatLookup } from './conntrack/nat-span-attributes.js';
+import { startNetworkHealth, type NetworkHealthLike } from './network-health/start-network-health.js';
 
 /** The part of KernelCapture the agent uses (tests hand startAgent a stand-in of this shape). */
 export type Capture = Pick<KernelCapture, 'attachments' | 'onEvents' | 'counters' | 'close'>;
@@ -89,6 +90,8 @@ export interface RunningAgent {
   capture: Capture;
   /** Undefined when NAT resolution is off or could not start. */
   nat?: NatWatcherLike;
+  /** Undefined when network health is off or the kernel cannot run it. */
+  network?: NetworkHealthLike;
   stop(): Promise<void>;
 }
 
@@ -147,10 +150,13 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     pipeline.tick();
   }, 100);
 
+  const network = await startNetworkHealth(cfg, log, { telemetry, identities: pipeline.resources,
+    exporter: cfg.export.enabled ? createMetricExporter(target) : undefined });
+
   let running = true;
   const server = await TelemetryServer.start({
     listen: cfg.listen,
-    metrics: async () => (await pipeline.metrics.renderPrometheus()) + telemetry.render(),
+    metrics: async () => (await pipeline.metrics.renderPrometheus()) + (network?.renderPrometheus() ?? '') + telemetry.render(),
     notReadyReason: () => (!running ? 'shutting down' : attached.length === 0 ? 'no capture program attached' : undefined),
   });
   log(`serving /metrics, /healthz, /readyz on http://${server.address}`);
@@ -161,10 +167,11 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     running = false;
     clearInterval(housekeeping);
     capture.close();
+    await network?.stop();
     engine.closeAll(Date.now() * 1e6 - clock.bootEpochNs); // end what is still open now, counted by the engine
     await pipeline.shutdown();
     nat?.close(); // after the last spans were built: they still look their connections up
     await server.close();
   })());
-  return { telemetry, pipeline, server, capture, nat, stop };
+  return { telemetry, pipeline, server, capture, nat, network, stop };
 }

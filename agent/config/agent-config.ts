@@ -188,6 +188,11 @@ export const agentConfigSchema = object({
     netns_path: maybe(absolutePath('network namespace whose conntrack table to follow, e.g. /proc/1/ns/net', ''), "the agent's own (the node's with hostNetwork)"),
     miss_wait_ms: integer(500, 'a client span not (yet) in the NAT table waits this long for its conntrack event, then is looked up again', 0),
   }),
+  /** TCP network health metrics from the kernel (docs/network-health.md). */
+  network_health: section({
+    enabled: flag(true, 'TCP connect, retransmit, reset and listen-overflow metrics from the kernel (off by itself when the kernel lacks the tracepoints)'),
+    max_peers_per_service: integer(100, 'peer label values per service before the _OTHER bucket', 1),
+  }),
   live_view: liveView,
   live_view_refresh_ms: integer(1000, 'live view refresh period', 100),
 }, undefined, AGENT_WORDING);

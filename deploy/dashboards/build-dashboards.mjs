@@ -77,7 +77,25 @@ function red() {
       ts('HTTP client requests per second by peer', { h: 8, w: 8, x: 0, y: 28 }, [{ expr: `sum by (service_name, server_address) (rate(http_client_request_duration_seconds_count{service_name=~"$service"}[$__rate_interval]))`, legendFormat: '{{service_name}} → {{server_address}}' }], 'reqps'),
       ts('gRPC client calls p95 by peer', { h: 8, w: 8, x: 8, y: 28 }, [{ expr: `histogram_quantile(0.95, sum by (service_name, server_address, le) (rate(rpc_client_call_duration_seconds_bucket{service_name=~"$service"}[$__rate_interval])))`, legendFormat: '{{service_name}} → {{server_address}}' }], 's'),
       ts('DNS lookups p95', { h: 8, w: 8, x: 16, y: 28 }, [{ expr: `histogram_quantile(0.95, sum by (service_name, le) (rate(dns_lookup_duration_seconds_bucket{service_name=~"$service"}[$__rate_interval])))`, legendFormat: '{{service_name}}' }], 's'),
+      ...networkHealthRow('service_name=~"$service"', 36),
     ]);
+}
+
+// TCP network health (docs/network-health.md): sockeye_tcp_* from the agent's own BPF programs.
+function networkHealthRow(sel, y) {
+  const C = 'sockeye_tcp_connect_duration_seconds';
+  return [
+    row('Network health (TCP)', y),
+    ts('Failed connects per second by error', { h: 8, w: 8, x: 0, y: y + 1 }, [{ expr: `sum by (service_name, error_type) (rate(${C}_count{${sel}, error_type!=""}[$__rate_interval]))`, legendFormat: '{{service_name}} {{error_type}}' }], 'ops',
+      'connection_refused, timeout, connection_reset, host_unreachable, connection_aborted (the application gave up first).'),
+    ts('Connect time p95 by server', { h: 8, w: 8, x: 8, y: y + 1 }, [{ expr: `histogram_quantile(0.95, sum by (service_name, server_address, le) (rate(${C}_bucket{${sel}}[$__rate_interval])))`, legendFormat: '{{service_name}} → {{server_address}}' }], 's',
+      'SYN sent to established or to failure: failed connects are included (a timeout shows here as seconds).'),
+    ts('Smoothed RTT p95 (at close)', { h: 8, w: 8, x: 16, y: y + 1 }, [{ expr: `histogram_quantile(0.95, sum by (service_name, le) (rate(sockeye_tcp_rtt_seconds_bucket{${sel}}[$__rate_interval])))`, legendFormat: '{{service_name}}' }], 's'),
+    ts('Retransmits per second', { h: 8, w: 8, x: 0, y: y + 9 }, [{ expr: `sum by (service_name, sockeye_tcp_retransmit_kind) (rate(sockeye_tcp_retransmits_total{${sel}}[$__rate_interval]))`, legendFormat: '{{service_name}} {{sockeye_tcp_retransmit_kind}}' }], 'ops'),
+    ts('Resets per second by side and reason', { h: 8, w: 8, x: 8, y: y + 9 }, [{ expr: `sum by (service_name, sockeye_tcp_reset_direction, sockeye_tcp_reset_reason) (rate(sockeye_tcp_resets_total{${sel}}[$__rate_interval]))`, legendFormat: '{{service_name}} {{sockeye_tcp_reset_direction}} {{sockeye_tcp_reset_reason}}' }], 'ops',
+      'sent: this side reset the connection (reason: the kernel\'s); received: the peer did. Resets for no socket are under service sockeye.unattributed.'),
+    ts('Accept-queue overflows per second by port', { h: 8, w: 8, x: 16, y: y + 9 }, [{ expr: `sum by (service_name, server_port) (rate(sockeye_tcp_listen_overflows_total{${sel}}[$__rate_interval]))`, legendFormat: '{{service_name}} :{{server_port}}' }], 'ops'),
+  ];
 }
 
 // 2. Service graph from the collector's servicegraph connector.

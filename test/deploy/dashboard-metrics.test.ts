@@ -23,6 +23,10 @@ import { EventScript, runEngine } from '../protocols/helpers/engine-event-script
 import { AgentChild, kernelAgentUnavailable } from '../agent/helpers/agent-child.js';
 import { promqlNames, dashboardExprs, exposedSeries, LABEL_REPLACE_TAIL } from './helpers/promql-names.js';
 import { root } from './helpers/render-chart.js';
+import { TcpMetrics } from '../../agent/network-health/tcp-metrics.js';
+import { TcpEventMetrics } from '../../agent/network-health/tcp-event-metrics.js';
+import { ResetReasons } from '../../agent/network-health/reset-reasons.js';
+import type { TcpEvent } from '../../agent/network-health/tcp-event-decoder.js';
 
 type Exposed = Map<string, Map<string, Set<string>>>;
 const exposed: Exposed = new Map();
@@ -91,6 +95,7 @@ service:
   await waitFor(() => /traces_service_graph_request_failed_total\{/.test(prom.render()) && /http_server_request_duration_seconds_bucket\{/.test(prom.render()), 5000, 'the collector to serve RED and service-graph metrics');
   exposedSeries(prom.render(), exposed);
   exposedSeries((await p.metrics.renderPrometheus()) + telemetry.render(), exposed);
+  exposedSeries(tcpNetworkHealthRender(), exposed);
 
   // Export to a port nobody listens on: the drop counters.
   const dead = `http://127.0.0.1:${await closedPort()}`;
@@ -201,3 +206,20 @@ test('the PromQL scanner finds names in the shapes the dashboards use', () => {
   assert.deepEqual(promqlNames('label_values(m{x="1"}, lbl)').readLabels, ['lbl']);
   assert.deepEqual(promqlNames('label_replace(rate(m[1m]), "node", "$1", "server", "(.*)")').readLabels, ['server']);
 });
+
+/** The agent's sockeye_tcp_* families (agent/network-health/), fed one event of each kind. */
+function tcpNetworkHealthRender(): string {
+  const t = new TelemetryRegistry();
+  const m = new TcpMetrics({ telemetry: t });
+  const ids = { get: (p: { pid: number }) => ({ pid: p.pid, serviceName: 'checkout', attributes: {}, resource: undefined as never }) };
+  const ev = new TcpEventMetrics(m, ids, new ResetReasons(new Map([[1, 'no_socket']])), t);
+  const e: TcpEvent = { kind: 'connect', tsNs: 1, sock: 1n, role: 'client', errno: 0, state: 2, noSocket: false, netns: 1,
+    localAddr: '198.18.0.1', localPort: 40000, remoteAddr: '198.18.0.2', remotePort: 8080, owner: { pid: 1, comm: 'checkout' } };
+  ev.onEvent({ ...e, established: true, durationS: 0.001 });
+  ev.onEvent({ ...e, established: false, errno: 111, durationS: 0.001 });
+  ev.onEvent({ ...e, kind: 'close', durationS: 1, srttS: 0.001 });
+  ev.onEvent({ ...e, kind: 'retransmit', retransmit: 'data' });
+  ev.onEvent({ ...e, kind: 'reset_sent', resetReason: 1, state: 1 });
+  ev.onEvent({ ...e, kind: 'listen_overflow', role: 'server' });
+  return m.renderPrometheus() + t.render();
+}
