@@ -12,7 +12,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define MAX_IOV 16          /* iovecs copied per readv/writev/sendmsg/recvmsg */
+#define MAX_IOV 32          /* iovecs copied per readv/writev/sendmsg/recvmsg (gRPC C-core writes 27) */
 #define MAX_MMSG 8          /* messages reported per sendmmsg/recvmmsg */
 #define MAX_INFER_ATTEMPTS 8
 /* Bytes inference looks at (the longest check, the HTTP/2 preface, needs 24; a HEADERS frame's first

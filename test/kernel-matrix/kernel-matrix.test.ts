@@ -19,7 +19,7 @@ interface Kernel {
 const KERNELS: Kernel[] = [
   { suite: 'bullseye', label: '5.10 (Debian 11, EKS AL2 class)', knownLoadFailure: 'the object needs 6.2+ kfuncs and 5.11+ task storage (issue 11, portability)' },
   { suite: 'bookworm', label: '6.1 (Debian 12, GKE COS / AL2023 class)', knownLoadFailure: 'the object needs the bpf_rdonly_cast kfunc, 6.2+ (issue 11, portability)' },
-  { suite: 'trixie', label: '6.12 (Debian 13)', knownLoadFailure: 'the verifier rejects the untrusted fdtable pointer walk (issue 11, portability)' },
+  { suite: 'trixie', label: '6.12 (Debian 13)' },
   { suite: 'trixie-backports', label: 'newest Debian kernel (trixie-backports)' },
   { suite: HOST, label: 'this machine\'s kernel (no VM)' },
 ];

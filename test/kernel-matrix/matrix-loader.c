@@ -133,7 +133,7 @@ static int set_rodata(struct bpf_object *obj, const char *name, __u64 value)
 /* FILTER_INCLUDE of bpf/maps.h: the pid_filter value that means "trace this pid". */
 #define MATRIX_FILTER_INCLUDE 1
 
-static int configure(struct bpf_object *obj, bool only_child)
+static int configure(struct bpf_object *obj, bool only_child, bool fallbacks)
 {
 	/* The agent excludes itself; here the loader is the "agent" and its child the traced app. */
 	struct { const char *name; __u64 value; } rodata[] = {
@@ -144,6 +144,7 @@ static int configure(struct bpf_object *obj, bool only_child)
 		{ "filter_pids_exclude", 0 },
 		{ "filter_cgroups_include", 0 },
 		{ "filter_cgroups_exclude", 0 },
+		{ "fd_slot_probe_read", fallbacks },
 	};
 	for (size_t i = 0; i < sizeof(rodata) / sizeof(rodata[0]); i++) {
 		int err = set_rodata(obj, rodata[i].name, rodata[i].value);
@@ -446,17 +447,26 @@ int main(int argc, char **argv)
 	if (child < 0)
 		return 1;
 
-	struct bpf_object *obj = bpf_object__open_file(path, NULL);
-	int err = libbpf_get_error(obj);
-	if (err) {
-		print_error("open", path, err);
-		return 1;
-	}
-	if ((err = configure(obj, only_child)))
-		return 1;
-	if ((err = bpf_object__load(obj))) {
-		print_error("load", path, err);
-		return 1;
+	/* As KernelCapture.open: the fast path first, then the load-time fallbacks if the verifier
+	 * refuses it (6.12's untrusted fdtable pointer). Only the fallback's failure is reported. */
+	struct bpf_object *obj = NULL;
+	int err = 0;
+	for (int fallbacks = 0; fallbacks <= 1; fallbacks++) {
+		obj = bpf_object__open_file(path, NULL);
+		err = libbpf_get_error(obj);
+		if (err) {
+			print_error("open", path, err);
+			return 1;
+		}
+		if ((err = configure(obj, only_child, fallbacks)))
+			return 1;
+		if (!(err = bpf_object__load(obj)))
+			break;
+		if (fallbacks) {
+			print_error("load", path, err);
+			return 1;
+		}
+		bpf_object__close(obj);
 	}
 	printf(TAG "{\"loaded\":true}\n");
 	if (only_child) {
