@@ -111,7 +111,7 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     metricExporter: cfg.export.enabled ? createMetricExporter(target) : undefined,
     metricExportIntervalMs: cfg.export.metricIntervalMs, exportTimeoutMs: cfg.export.timeoutMs,
     spanQueueSize: cfg.export.spanQueueSize, spanBatchSize: cfg.export.spanBatchSize, spanDelayMs: cfg.export.spanDelayMs,
-    maxRoutesPerService: cfg.signals.maxRoutesPerService, maxServices: cfg.signals.maxServices, linkWaitMs: cfg.signals.linkWaitMs,
+    maxRoutesPerService: cfg.signals.maxRoutesPerService, maxLabelValuesPerService: cfg.signals.maxLabelValuesPerService, maxServices: cfg.signals.maxServices, linkWaitMs: cfg.signals.linkWaitMs,
     excludeOwnPeers: cfg.capture.excludeSelf, exportPorts: exportPorts(cfg.export.endpoint), nat, natMissWaitMs: cfg.conntrack.missWaitMs,
     liveStats: liveViewShown(cfg),
   });
@@ -156,7 +156,10 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
   let running = true;
   const server = await TelemetryServer.start({
     listen: cfg.listen,
-    metrics: async () => (await pipeline.metrics.renderPrometheus()) + (network?.renderPrometheus() ?? '') + telemetry.render(),
+    metrics: function* () {
+      yield* pipeline.metrics.prometheusChunks();
+      yield (network?.renderPrometheus() ?? '') + telemetry.render();
+    },
     notReadyReason: () => (!running ? 'shutting down' : attached.length === 0 ? 'no capture program attached' : undefined),
   });
   log(`serving /metrics, /healthz, /readyz on http://${server.address}`);
