@@ -2,6 +2,7 @@
 // (the process is alive) and /readyz (200 once programs are attached and the pipeline runs).
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenProblem } from '../capture/startup-check.js';
 
 export interface TelemetryServerOptions {
   listen: string;
@@ -36,8 +37,9 @@ export class TelemetryServer {
       }
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(Number(m[2]), host, () => { server.off('error', reject); resolve(); });
+      const fail = (e: NodeJS.ErrnoException) => reject(listenProblem(opts.listen, e));
+      server.once('error', fail);
+      server.listen(Number(m[2]), host, () => { server.off('error', fail); resolve(); });
     });
     return new TelemetryServer(server);
   }
