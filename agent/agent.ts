@@ -169,7 +169,6 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
   log(`attached ${attached.length} of ${capture.attachments.length} capture programs: ${attached.map((a) => a.program.replace(/^sockeye_/, '')).join(' ')}`);
   for (const a of capture.attachments) if (!a.attached) log(`NOT attached ${a.program} (${a.section}): ${a.error ?? 'unknown reason'}`);
   if (attached.length === 0) log('no capture program attached: no traffic will be seen');
-  attachedCount = attached.length;
 
   capture.onEvents((events) => {
     // Identify processes while they live: short-lived clients (curl, dig) are often gone by the
@@ -189,6 +188,7 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
 
   log(`serving /metrics, /healthz, /readyz on http://${server.address}`);
   log(cfg.export.enabled ? `exporting OTLP over ${cfg.export.protocol} to ${exportTargetText(cfg, process.env)}` : 'OTLP export disabled');
+  attachedCount = attached.length; // ready: everything started
 
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= (async () => {
