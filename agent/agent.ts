@@ -97,8 +97,24 @@ export interface RunningAgent {
 
 export async function startAgent(cfg: AgentConfig, log: (line: string) => void, open: CaptureOpener = openKernelCapture,
   openNat: NatWatcherOpener = openConntrackWatcher): Promise<RunningAgent> {
+  // What is opened is undone in reverse order if a later step fails: a start that fails leaves
+  // nothing attached and nothing (timer, socket, poller) that would keep the process alive.
+  const undo: Array<() => unknown> = [];
+  try {
+    return await startParts(cfg, log, open, openNat, undo);
+  } catch (e) {
+    for (const step of undo.reverse()) {
+      try { await step(); } catch { /* keep undoing: the first failure is the one to report */ }
+    }
+    throw e;
+  }
+}
+
+async function startParts(cfg: AgentConfig, log: (line: string) => void, open: CaptureOpener, openNat: NatWatcherOpener,
+  undo: Array<() => unknown>): Promise<RunningAgent> {
   const telemetry = new TelemetryRegistry();
   const nat = await startNat(cfg, log, openNat);
+  if (nat) undo.push(() => nat.close());
   telemetry.register('sockeye_conntrack', 'NAT resolution (conntrack watcher) counters: events, lookups, lookupHits, malformed, overruns, ..., by counter.', 'counter',
     () => nat ? Object.entries(nat.counters()).filter(([k]) => k !== 'natEntries').map(([k, v]) => ({ labels: { counter: k }, value: v })) : []);
   telemetry.register('sockeye_conntrack_nat_entries', 'Translated (DNATed) connections the conntrack watcher holds.', 'gauge',
@@ -111,10 +127,25 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     metricExporter: cfg.export.enabled ? createMetricExporter(target) : undefined,
     metricExportIntervalMs: cfg.export.metricIntervalMs, exportTimeoutMs: cfg.export.timeoutMs,
     spanQueueSize: cfg.export.spanQueueSize, spanBatchSize: cfg.export.spanBatchSize, spanDelayMs: cfg.export.spanDelayMs,
-    maxRoutesPerService: cfg.signals.maxRoutesPerService, maxServices: cfg.signals.maxServices, linkWaitMs: cfg.signals.linkWaitMs,
+    maxRoutesPerService: cfg.signals.maxRoutesPerService, maxLabelValuesPerService: cfg.signals.maxLabelValuesPerService, maxServices: cfg.signals.maxServices, linkWaitMs: cfg.signals.linkWaitMs,
     excludeOwnPeers: cfg.capture.excludeSelf, exportPorts: exportPorts(cfg.export.endpoint), nat, natMissWaitMs: cfg.conntrack.missWaitMs,
     liveStats: liveViewShown(cfg),
   });
+  undo.push(() => pipeline.shutdown());
+  // Listen before loading anything: a taken address fails the start at once, with nothing attached.
+  let running = true;
+  let attachedCount: number | undefined; // undefined while the programs load
+  let network: NetworkHealthLike | undefined;
+  const server = await TelemetryServer.start({
+    listen: cfg.listen,
+    metrics: function* () {
+      yield* pipeline.metrics.prometheusChunks();
+      yield (network?.renderPrometheus() ?? '') + telemetry.render();
+    },
+    notReadyReason: () => (!running ? 'shutting down' : attachedCount === undefined ? 'starting: loading capture programs'
+      : attachedCount === 0 ? 'no capture program attached' : undefined),
+  });
+  undo.push(() => server.close());
   const engine = new ProtocolEngine({ requestTimeoutNs: cfg.engine.requestTimeoutMs * 1e6, maxConnections: cfg.engine.maxConnections },
     (tx) => pipeline.onTransaction(tx), undefined, (connId) => pipeline.connectionClosed(connId));
   telemetry.register('sockeye_engine', 'Protocol engine counters (events, parse errors, gaps, evictions, ...), by counter.', 'counter',
@@ -129,8 +160,8 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
   // Ids are read now: a cgroup removed and made again later is a new cgroup with a new id.
   if (cfg.capture.includeCgroups.length) captureOpts.includeCgroupIds = cfg.capture.includeCgroups.map(cgroupId);
   if (cfg.capture.excludeCgroups.length) captureOpts.excludeCgroupIds = cfg.capture.excludeCgroups.map(cgroupId);
-  let capture: Capture;
-  try { capture = await open(captureOpts); } catch (e) { nat?.close(); throw e; }
+  const capture = await open(captureOpts);
+  undo.push(() => { capture.close(); log('start failed: capture programs detached'); });
   telemetry.register('sockeye_capture', 'Kernel capture counters (events, lost events, decode errors, ...), by counter.', 'counter',
     () => Object.entries(capture.counters()).map(([k, v]) => ({ labels: { counter: k }, value: v })));
 
@@ -149,18 +180,15 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void, 
     engine.tick(Date.now() * 1e6 - clock.bootEpochNs);
     pipeline.tick();
   }, 100);
+  undo.push(() => clearInterval(housekeeping));
 
-  const network = await startNetworkHealth(cfg, log, { telemetry, identities: pipeline.resources,
+  network = await startNetworkHealth(cfg, log, { telemetry, identities: pipeline.resources,
     exporter: cfg.export.enabled ? createMetricExporter(target) : undefined });
+  if (network) undo.push(() => network.stop());
 
-  let running = true;
-  const server = await TelemetryServer.start({
-    listen: cfg.listen,
-    metrics: async () => (await pipeline.metrics.renderPrometheus()) + (network?.renderPrometheus() ?? '') + telemetry.render(),
-    notReadyReason: () => (!running ? 'shutting down' : attached.length === 0 ? 'no capture program attached' : undefined),
-  });
   log(`serving /metrics, /healthz, /readyz on http://${server.address}`);
   log(cfg.export.enabled ? `exporting OTLP over ${cfg.export.protocol} to ${exportTargetText(cfg, process.env)}` : 'OTLP export disabled');
+  attachedCount = attached.length; // ready: everything started
 
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= (async () => {

@@ -5,7 +5,7 @@ import type { Command } from './main.js';
 import { ConfigError, FIELDS, loadAgentConfig, type AgentConfig } from '../agent/config/agent-config.js';
 import { exportTargetText, liveViewShown, startAgent, type RunningAgent } from '../agent/agent.js';
 import { LiveView, renderLiveView } from './live-view.js';
-import { checkCapabilities } from '../agent/capture/capability-check.js';
+import { startupCheck } from '../agent/capture/startup-check.js';
 import { readFlags, type FlagProblem, type FlagSpec } from './flags.js';
 
 export const FLAGS: Array<[string, string, string]> = [
@@ -81,20 +81,30 @@ export const command: Command = {
     let signalled: string | undefined;
     let wake: (() => void) | undefined;
     const onSignal = (sig: string) => { if (signalled) return; signalled = sig; log(`${sig}: flushing and detaching`); wake?.(); };
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    const onInt = () => onSignal('SIGINT');
+    const onTerm = () => onSignal('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+    // A start that fails ends the process: signals get their default action back, and whatever
+    // might still hold the event loop open cannot keep it alive past a short grace.
+    const failed = (why: string) => {
+      log(`cannot start: ${why}`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      setTimeout(() => process.exit(1), 2000).unref();
+      return 1;
+    };
     for (const v of UNUSED_PER_SIGNAL_ENV) {
       if (process.env[v]?.trim()) log(`${v} is not used: both signals go out with one protocol and timeout (export.protocol, export.timeout_ms, or OTEL_EXPORTER_OTLP_PROTOCOL / _TIMEOUT)`);
     }
-    const caps = checkCapabilities();
-    for (const w of caps.warnings) log(w);
-    if (caps.fatal) { log(`cannot start: ${caps.fatal}`); return 1; }
+    const check = startupCheck();
+    if (check.fatal) return failed(check.fatal);
+    for (const w of check.warnings) log(w);
     let agent: RunningAgent;
     try {
       agent = await startAgent(cfg, log);
     } catch (e) {
-      log(`cannot start: ${(e as Error).message}`);
-      return 1;
+      return failed((e as Error).message);
     }
     const started = Date.now();
     const live = liveViewShown(cfg)

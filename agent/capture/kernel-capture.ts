@@ -2,13 +2,12 @@
 // applies filters and config, attaches every program (reporting each), and hands decoded events
 // to listeners once per ring-buffer batch.
 import { existsSync } from 'node:fs';
-import { release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { CaptureCounters, CaptureEvent } from './capture-events.js';
 import { EventDecoder } from './event-decoder.js';
 import { FILTER_EXCLUDE, FILTER_INCLUDE, KERNEL_COUNTERS } from './event-names.js';
 import { DEFAULT_PAYLOAD_CAP, DEFAULT_RING_BYTES, MAX_PAYLOAD_CAP, MAX_RING_BYTES, MIN_RING_BYTES, isPowerOfTwo } from './capture-limits.js';
-import { kernelPreflight } from './kernel-preflight.js';
+import { kernelProblem } from './startup-check.js';
 import { type AttachResult, BpfObject, possibleCpus, sumPerCpuU64 } from './native-bpf.js';
 
 export interface KernelCaptureOptions {
@@ -137,8 +136,8 @@ export class KernelCapture {
     if (!existsSync(o.objectPath)) {
       throw new Error(`BPF object ${o.objectPath} is missing: run \`npm run setup\` (it builds bpf/sockeye.bpf.c)`);
     }
-    const missing = kernelPreflight();
-    if (missing.length > 0) throw new Error(`kernel capture cannot start on Linux ${release()}: missing ${missing.join('; ')}`);
+    const problem = kernelProblem();
+    if (problem) throw new Error(`kernel capture cannot start: ${problem}`);
     const obj = loadWithFallbacks(o);
     try {
       const mark = (v: number) => Buffer.from([v]);

@@ -178,6 +178,7 @@ export const agentConfigSchema = object({
   }),
   signals: section({
     max_routes_per_service: integer(200, 'http.route values per service before overflow', 1),
+    max_label_values_per_service: integer(100, 'distinct values per service of each metric label from the wire (server.address, dns.question.name, rpc.method) before _OTHER', 1),
     max_services: integer(256, 'services with their own metrics before overflow', 1),
     link_wait_ms: integer(300, 'how long a server span waits for its same-node client span', 0),
   }),

@@ -20,7 +20,6 @@ import {
   type HistogramMetricData, type PushMetricExporter, type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 
-type HistogramPoint = HistogramMetricData['dataPoints'][number];
 import { ExportResultCode, hrTime } from '@opentelemetry/core';
 import type { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { PrometheusText, labelPairs } from '../../common/telemetry/prometheus-text.js';
@@ -272,9 +271,40 @@ export class RedMetrics {
     });
   }
 
-  /** Prometheus text for /metrics. */
+  /** Prometheus text for /metrics, whole (tests; /metrics streams prometheusChunks). */
   async renderPrometheus(): Promise<string> {
-    return renderHistograms(await this.collect());
+    let out = '';
+    for (const c of this.prometheusChunks()) out += c;
+    return out;
+  }
+
+  /**
+   * Prometheus text in pieces of about `chunkChars` characters, written straight from the series
+   * (no intermediate model): the memory a scrape costs is one piece, whatever the series count.
+   * A piece ends between series, so each series is read whole at one instant.
+   */
+  *prometheusChunks(chunkChars = 64 * 1024): Generator<string> {
+    const w = new PrometheusText();
+    const names = new Set<MetricName>();
+    for (const s of this.sets) for (const name of s.byName.keys()) names.add(name);
+    for (const name of names) {
+      const prom = promName(name, 's');
+      let headed = false;
+      for (let i = 0; i < this.sets.length; i++) {
+        const s = this.sets[i]!;
+        if (!s.byName.has(name)) continue;
+        const service = String(s.resource.attributes['service.name'] ?? 'unknown');
+        const pod = s.resource.attributes['k8s.pod.uid'];
+        for (let j = 0; j < s.all.length; j++) {
+          const series = s.all[j]!;
+          if (series.name !== name || series.count === 0) continue;
+          if (!headed) { w.family(prom, DESCRIPTIONS[name], 'histogram'); headed = true; }
+          w.histogram(prom, seriesLabels(service, pod, series.attributes), BOUNDS, series.counts, series.sum, series.count);
+          if (w.pending >= chunkChars) yield w.take();
+        }
+      }
+    }
+    if (w.pending > 0) yield w.take();
   }
 
   async forceFlush(): Promise<void> {
@@ -300,34 +330,10 @@ function countPoints(rm: ResourceMetrics): number {
 const promName = (otel: string, unit: string) => `${otel.replace(/[^a-zA-Z0-9_]/g, '_')}${unit === 's' ? '_seconds' : ''}`;
 const promLabel = (k: string) => k.replace(/[^a-zA-Z0-9_]/g, '_');
 
-/** OTel histograms → Prometheus text (cumulative buckets, +Inf, _sum, _count; service, and the pod
- *  when known, as labels — so two pods of one service are two series, not a duplicate). */
-export function renderHistograms(all: ResourceMetrics[]): string {
-  const byName = new Map<string, { help: string; series: Array<{ labels: string; dp: HistogramPoint }> }>();
-  for (const rm of all) {
-    const service = String(rm.resource.attributes['service.name'] ?? 'unknown');
-    const pod = rm.resource.attributes['k8s.pod.uid'];
-    for (const sm of rm.scopeMetrics) {
-      for (const m of sm.metrics) {
-        if (m.dataPointType !== DataPointType.HISTOGRAM) continue;
-        const name = promName(m.descriptor.name, m.descriptor.unit);
-        let fam = byName.get(name);
-        if (!fam) byName.set(name, (fam = { help: m.descriptor.description, series: [] }));
-        for (const dp of m.dataPoints) {
-          const labels: Record<string, string> = { service_name: service };
-          if (pod !== undefined) labels.k8s_pod_uid = String(pod);
-          for (const [k, v] of Object.entries(dp.attributes)) labels[promLabel(k)] = String(v);
-          fam.series.push({ labels: labelPairs(labels), dp: dp as HistogramPoint });
-        }
-      }
-    }
-  }
-  const w = new PrometheusText();
-  for (const [name, f] of byName) {
-    w.family(name, f.help, 'histogram');
-    for (const { labels, dp } of f.series) {
-      w.histogram(name, labels, dp.value.buckets.boundaries, dp.value.buckets.counts, dp.value.sum ?? 0, dp.value.count);
-    }
-  }
-  return w.text();
+/** Service, and the pod when known, then the series' attributes: two pods of one service are two series. */
+function seriesLabels(service: string, pod: unknown, attributes: Attributes): string {
+  const labels: Record<string, string> = { service_name: service };
+  if (pod !== undefined) labels.k8s_pod_uid = String(pod);
+  for (const k in attributes) labels[promLabel(k)] = String(attributes[k]);
+  return labelPairs(labels);
 }

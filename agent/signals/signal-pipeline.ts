@@ -10,6 +10,7 @@ import { PeerLinker } from './peer-linker.js';
 import { ProcessResources } from './process-resource.js';
 import { RedMetrics } from './red-metrics.js';
 import { RouteRegistry } from './route-template.js';
+import { LabelCap, OVERFLOW_VALUE } from './label-cap.js';
 import { SpanBuilder } from './span-builder.js';
 import { SpanExport } from '../export/span-export.js';
 import { OwnSockets } from './own-sockets.js';
@@ -29,6 +30,8 @@ export interface SignalPipelineOptions {
   spanBatchSize?: number;
   spanDelayMs?: number;
   maxRoutesPerService?: number;
+  /** Distinct values per service of each metric label taken from the wire (server.address, dns.question.name, rpc.method). */
+  maxLabelValuesPerService?: number;
   maxServices?: number;
   linkWaitMs?: number;
   procRoot?: string;
@@ -53,6 +56,7 @@ export class SignalPipeline {
   readonly metrics: RedMetrics;
   readonly resources: ProcessResources;
   private readonly routes: RouteRegistry;
+  private readonly labelCap: LabelCap;
   private readonly builder: SpanBuilder;
   private readonly linker: PeerLinker;
   private readonly export?: SpanExport;
@@ -64,7 +68,8 @@ export class SignalPipeline {
     this.t = opts.telemetry;
     this.liveOn = opts.liveStats ?? true;
     this.routes = new RouteRegistry(opts.maxRoutesPerService ?? 200);
-    this.builder = new SpanBuilder(opts.clock ?? createBootClock(), this.routes, opts.nat);
+    this.labelCap = new LabelCap(opts.maxLabelValuesPerService ?? 100);
+    this.builder = new SpanBuilder(opts.clock ?? createBootClock(), this.routes, opts.nat, this.labelCap);
     this.resources = new ProcessResources(opts.procRoot);
     this.metrics = new RedMetrics({ telemetry: this.t, exporter: opts.metricExporter, exportIntervalMs: opts.metricExportIntervalMs,
       maxServices: opts.maxServices });
@@ -80,6 +85,8 @@ export class SignalPipeline {
     }
     const t = this.t;
     t.register('sockeye_route_overflow_total', 'HTTP paths folded into the overflow route because the service hit its route cap.', 'counter', () => [{ value: this.routes.overflowed }]);
+    t.register('sockeye_metric_label_overflow_total', `Metric label values from the wire folded into ${OVERFLOW_VALUE} because the service hit signals.max_label_values_per_service, by attribute.`, 'counter',
+      () => [...this.labelCap.overflowed].map(([attribute, value]) => ({ labels: { attribute }, value })));
     t.register('sockeye_spans_linked_total', 'Server spans parented to a same-node client span without traceparent.', 'counter', () => [{ value: this.linker.counters.linked }]);
     t.register('sockeye_spans_link_timeout_total', 'Server spans with a possibly local peer whose client side never showed up in time.', 'counter', () => [{ value: this.linker.counters.waitedUnlinked }]);
     t.register('sockeye_traceparent_adopted_total', 'Spans that joined a trace carried in a W3C traceparent.', 'counter', () => [{ value: this.linker.counters.adoptedTraceparent }]);

@@ -6,6 +6,7 @@ import type { BootClock } from './boot-clock.js';
 import type { ProcessIdentity } from './process-resource.js';
 import { redactPath, redactQuery, buildFullUrl, stripHostUserinfo } from './redaction.js';
 import type { RouteRegistry } from './route-template.js';
+import type { LabelCap } from './label-cap.js';
 import { DECODE_INCOMPLETE, GRPC_SERVER_ERROR_CODES, HTTP_METHODS, METRIC, RPC_STATUS_CODE, grpcCodeName, type MetricName } from '../../common/semconv/semconv.js';
 import { SpanKind, TxSpan } from './tx-span.js';
 import { parseTraceparent, type CarriedContext } from './trace-context.js';
@@ -50,7 +51,13 @@ export type SkipReason = 'unknown_role' | 'dns_server_side' | 'incomplete';
 
 export class SpanBuilder {
   /** `nat`: where DNATed client connections really went (one map lookup per client span; docs/nat.md). */
-  constructor(private readonly clock: BootClock, private readonly routes: RouteRegistry, private readonly nat?: NatLookup) {}
+  constructor(private readonly clock: BootClock, private readonly routes: RouteRegistry, private readonly nat?: NatLookup,
+    private readonly labels?: LabelCap) {}
+
+  /** A metric label value from the wire, bounded per service (spans keep the real value). */
+  private wire(who: ProcessIdentity, attribute: string, value: string): string {
+    return this.labels ? this.labels.bound(who.serviceName, attribute, value) : value;
+  }
 
   build(tx: Transaction, who: ProcessIdentity): BuiltSignals | SkipReason {
     if (tx.role === 'unknown') return 'unknown_role';
@@ -83,7 +90,7 @@ export class SpanBuilder {
     const incomplete: string[] = [];
     if (req.method === '') incomplete.push('http.request.method');
     else if (!known) a['http.request.method_original'] = req.method;
-    const target = server ? this.httpServerTarget(tx, who, scheme, a, m, incomplete) : this.httpClientTarget(tx, scheme, a, m, incomplete);
+    const target = server ? this.httpServerTarget(tx, who, scheme, a, m, incomplete) : this.httpClientTarget(tx, who, scheme, a, m, incomplete);
     const natMiss = server ? undefined : this.natMiss(tx.tuple, a);
     // Semconv names: `{method} {route}`, `{method}` without a route, `HTTP` for an unknown method.
     const name = !known ? 'HTTP' : server && target !== '' ? `${method} ${target}` : method;
@@ -122,7 +129,7 @@ export class SpanBuilder {
   }
 
   /** Client side: server address and port, full URL. Returns the server host (for the live view). */
-  private httpClientTarget(tx: Transaction, scheme: string, a: Attributes, m: Attributes, incomplete: string[]): string {
+  private httpClientTarget(tx: Transaction, who: ProcessIdentity, scheme: string, a: Attributes, m: Attributes, incomplete: string[]): string {
     const req = tx.http!.request;
     const t = tx.tuple;
     const host = req.host ?? hostPort(t.remoteAddr, t.remotePort);
@@ -130,7 +137,7 @@ export class SpanBuilder {
     a['server.port'] = t.remotePort;
     if (req.target === '') incomplete.push('url.full');
     else a['url.full'] = buildFullUrl(scheme, host, req.target);
-    m['server.address'] = hostOnly(host);
+    m['server.address'] = this.wire(who, 'server.address', hostOnly(host));
     m['server.port'] = t.remotePort;
     return hostOnly(host);
   }
@@ -147,14 +154,14 @@ export class SpanBuilder {
     if (g.service === '' && g.method === '') incomplete.push('rpc.method'); // no :path decoded
     else if (!valid) a['rpc.method_original'] = tx.http?.request.path ?? `${g.service}/${g.method}`;
     let natMiss: boolean | undefined;
-    const m: Attributes = { 'rpc.system.name': 'grpc', 'rpc.method': rpcMethod };
+    const m: Attributes = { 'rpc.system.name': 'grpc', 'rpc.method': this.wire(who, 'rpc.method', rpcMethod) };
     if (server) {
       a['server.port'] = t.localPort;
       a['client.address'] = t.remoteAddr;
     } else {
       a['server.address'] = g.authority ? hostOnly(g.authority) : t.remoteAddr;
       a['server.port'] = t.remotePort;
-      m['server.address'] = a['server.address'];
+      m['server.address'] = this.wire(who, 'server.address', a['server.address'] as string);
       m['server.port'] = t.remotePort;
       natMiss = this.natMiss(t, a);
     }
@@ -185,7 +192,7 @@ export class SpanBuilder {
     };
     const m: Attributes = {};
     const incomplete: string[] = [];
-    if (d.qname !== '') { a['dns.question.name'] = d.qname; m['dns.question.name'] = d.qname; } else incomplete.push('dns.question.name');
+    if (d.qname !== '') { a['dns.question.name'] = d.qname; m['dns.question.name'] = this.wire(who, 'dns.question.name', d.qname); } else incomplete.push('dns.question.name');
     if (d.qtype !== '') a['dns.question.type'] = d.qtype; else incomplete.push('dns.question.type');
     const natMiss = this.natMiss(t, a);
     if (d.rcode) a['dns.response_code'] = d.rcode;

@@ -1,11 +1,13 @@
 // One HTTP server for /metrics (Prometheus text: RED histograms + self-telemetry), /healthz
 // (the process is alive) and /readyz (200 once programs are attached and the pipeline runs).
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenProblem } from '../capture/startup-check.js';
 
 export interface TelemetryServerOptions {
   listen: string;
-  metrics: () => Promise<string>;
+  /** The Prometheus text in pieces, streamed to the scraper as they come (any number of series). */
+  metrics: () => Iterable<string> | AsyncIterable<string>;
   /** undefined when ready, else why not. */
   notReadyReason: () => string | undefined;
 }
@@ -24,10 +26,7 @@ export class TelemetryServer {
         return;
       }
       if (path === '/metrics') {
-        opts.metrics().then(
-          (body) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body),
-          (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${e.message}\n`),
-        );
+        void streamMetrics(res, opts.metrics, req.method === 'HEAD');
       } else if (path === '/healthz') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       } else if (path === '/readyz') {
@@ -38,8 +37,9 @@ export class TelemetryServer {
       }
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(Number(m[2]), host, () => { server.off('error', reject); resolve(); });
+      const fail = (e: NodeJS.ErrnoException) => reject(listenProblem(opts.listen, e));
+      server.once('error', fail);
+      server.listen(Number(m[2]), host, () => { server.off('error', fail); resolve(); });
     });
     return new TelemetryServer(server);
   }
@@ -53,4 +53,35 @@ export class TelemetryServer {
     this.server.closeAllConnections();
     return new Promise((res) => this.server.close(() => res()));
   }
+}
+
+/**
+ * Writes each piece as it is rendered, waiting for the socket to drain before asking for the next,
+ * so a scrape holds one piece in memory. A failure before the first piece is a 500; after it, the
+ * status is gone, so the connection is cut (the scraper sees a truncated body, not a partial success).
+ */
+async function streamMetrics(res: ServerResponse, metrics: TelemetryServerOptions['metrics'], head: boolean): Promise<void> {
+  const ok = () => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  if (head) { ok().end(); return; }
+  let started = false;
+  try {
+    for await (const piece of metrics()) {
+      if (res.destroyed) return;
+      if (!started) { ok(); started = true; }
+      if (!res.write(piece)) await drained(res);
+    }
+    if (!started) ok();
+    res.end();
+  } catch (e) {
+    if (!started) res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${(e as Error).message}\n`);
+    else res.destroy(e as Error);
+  }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -33,21 +33,40 @@ function braces(...parts: string[]): string {
 }
 
 export class PrometheusText {
-  private readonly lines: string[] = [];
+  private lines: string[] = [];
+  private chars = 0;
+
+  /** Characters written and not yet taken (a streamed render hands out a chunk past a size). */
+  get pending(): number {
+    return this.chars;
+  }
+
+  /** The text written since the last take, emptied: a render streams in pieces of bounded size. */
+  take(): string {
+    const out = this.text();
+    this.lines = [];
+    this.chars = 0;
+    return out;
+  }
 
   /** Starts a metric family; the HELP line is left out when there is no help text. */
   family(name: string, help: string, type: PrometheusType): void {
-    if (help) this.lines.push(`# HELP ${name} ${escapeHelp(help)}`);
-    this.lines.push(`# TYPE ${name} ${type}`);
+    if (help) this.line(`# HELP ${name} ${escapeHelp(help)}`);
+    this.line(`# TYPE ${name} ${type}`);
   }
 
   /** One sample; `labels` rendered by labelPairs (or the same form), `extra` one more pair (le, quantile). */
   sample(name: string, labels: string, value: number, extra = ''): void {
-    this.lines.push(`${name}${braces(labels, extra)} ${formatValue(value)}`);
+    this.line(`${name}${braces(labels, extra)} ${formatValue(value)}`);
+  }
+
+  private line(l: string): void {
+    this.lines.push(l);
+    this.chars += l.length + 1;
   }
 
   /** A histogram series: `counts[i]` observations in bucket i (not cumulative), then _sum and _count. */
-  histogram(name: string, labels: string, bounds: readonly number[], counts: readonly number[], sum: number, count: number): void {
+  histogram(name: string, labels: string, bounds: readonly number[], counts: ArrayLike<number>, sum: number, count: number): void {
     let cum = 0;
     for (let i = 0; i < bounds.length; i++) {
       cum += counts[i] ?? 0;

@@ -12,7 +12,7 @@ test('/metrics shows RED histograms with semconv buckets and self-telemetry; /re
   const telemetry = new TelemetryRegistry();
   const p = new SignalPipeline({ telemetry, clock: fromEpoch(1_700_000_000, 0), linkWaitMs: 0 });
   let ready = false;
-  const server = await TelemetryServer.start({ listen: '127.0.0.1:0', metrics: async () => (await p.metrics.renderPrometheus()) + telemetry.render(),
+  const server = await TelemetryServer.start({ listen: '127.0.0.1:0', metrics: async function* () { yield* p.metrics.prometheusChunks(); yield telemetry.render(); },
     notReadyReason: () => (ready ? undefined : 'no capture program attached') });
   try {
     for (let i = 0; i < 4; i++) p.onTransaction(httpTx({ target: `/api/items/${i}` })); // 25 ms each
