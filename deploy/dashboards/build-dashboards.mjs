@@ -44,8 +44,8 @@ function dashboard(uid, title, description, variables, panels) {
   };
 }
 
-// 1. RED per service and route. service_name is a label on the agent's /metrics; through the
-// collector it needs resource_to_telemetry_conversion on its prometheus exporter (docs/deploy.md).
+// 1. RED per service and route. service_name is a label on the agent's /metrics and, by default,
+// on the collector's prometheus exporter (it promotes service.name; docs/collector.md).
 function red() {
   nextId = 1;
   const sel = 'service_name=~"$service", http_route=~"$route"';

@@ -65,8 +65,7 @@ connectors:
     store: { ttl: 1s }
 exporters:
   prometheus:
-    endpoint: "127.0.0.1:0"
-    resource_to_telemetry_conversion: { enabled: true }
+    endpoint: "127.0.0.1:0"   # defaults: job/instance, service_name and the k8s labels, no more
 service:
   pipelines:
     traces: { receivers: [otlp], exporters: [servicegraph] }

@@ -1,14 +1,17 @@
 // exporter `prometheus`: keeps the latest value of every series it is sent and serves them in the
 // Prometheus text format (0.0.4) on GET /metrics for a Prometheus server to scrape. Cumulative data
 // replaces, delta data accumulates; series not updated within metric_expiration are dropped.
+// Resource attributes become job, instance, a few promoted labels and target_info
+// (prometheus-resource-labels.ts), or all labels with resource_to_telemetry_conversion.
 import http from 'node:http';
-import { object, endpoint, str, bool, record, duration, type Infer } from '../../../common/config/config-schema.js';
+import { object, endpoint, str, bool, record, list, duration, type Infer } from '../../../common/config/config-schema.js';
 import type { ExporterFactory } from '../../component/factory.js';
-import type { Metrics, KeyValue, AnyValue } from '../../pdata/types.js';
+import type { Metrics, KeyValue } from '../../pdata/types.js';
 import { AggregationTemporality } from '../../pdata/types.js';
-import { int64ToNumber, int64ToString } from '../../pdata/int64.js';
+import { int64ToNumber } from '../../pdata/int64.js';
 import { splitHostPort } from '../../component/host-port.js';
 import { prometheusName, sanitizeLabelName } from './prometheus-naming.js';
+import { DEFAULT_PROMOTED, promotable, resourceLabels, addLabel, anyText, renderLabels, type ResourceLabels } from './prometheus-resource-labels.js';
 import { PrometheusText, escapeLabel } from '../../../common/telemetry/prometheus-text.js';
 
 const config = object({
@@ -16,6 +19,7 @@ const config = object({
   namespace: str(''),
   const_labels: record(str()),
   resource_to_telemetry_conversion: object({ enabled: bool(false) }),
+  promote_resource_attributes: list(promotable, DEFAULT_PROMOTED),
   add_metric_suffixes: bool(true),
   metric_expiration: duration(5 * 60_000, { min: 1000 }),
 });
@@ -28,16 +32,6 @@ interface Sample {
   value?: number;
   buckets?: number[]; bounds?: number[]; sum?: number; count?: number;
   quantiles?: { q: number; v: number }[];
-}
-
-function anyText(v: AnyValue | null | undefined): string {
-  if (!v) return '';
-  if (v.stringValue != null) return v.stringValue;
-  if (v.intValue != null) return int64ToString(v.intValue);
-  if (v.doubleValue != null) return String(v.doubleValue);
-  if (v.boolValue != null) return String(v.boolValue);
-  if (v.arrayValue) return JSON.stringify(v.arrayValue.values.map(anyText));
-  return '';
 }
 
 export interface PrometheusExporter { port?: number; render(): string }
@@ -53,17 +47,19 @@ export const prometheusExporterFactory: ExporterFactory<PrometheusConfig> = {
     const nameOpts = { namespace: cfg.namespace, suffixes: cfg.add_metric_suffixes };
     let server: http.Server | undefined;
 
-    const labelsOf = (attrs: KeyValue[], resource: KeyValue[]): string => {
-      const m = new Map<string, string>();
-      const add = (kv: KeyValue) => {
-        const k = sanitizeLabelName(kv.key);
-        const v = anyText(kv.value);
-        m.set(k, m.has(k) ? `${m.get(k)};${v}` : v);
-      };
-      if (cfg.resource_to_telemetry_conversion.enabled) resource.forEach(add);
-      attrs.forEach(add);
+    const promote = new Set(cfg.promote_resource_attributes);
+    const labelsOf = (attrs: KeyValue[], res: ResourceLabels): string => {
+      const m = new Map(res.promoted);
+      for (const kv of attrs) addLabel(m, kv.key, anyText(kv.value));
+      for (const [k, v] of res.identity) m.set(k, v);
       for (const [k, v] of Object.entries(cfg.const_labels)) m.set(sanitizeLabelName(k), v);
-      return [...m.keys()].sort().map((k) => `${k}="${escapeLabel(m.get(k)!)}"`).join(',');
+      return renderLabels(m, escapeLabel);
+    };
+    // One target_info series per (job, instance), refreshed with every batch of that resource.
+    const targetInfo = (res: ResourceLabels, now: number) => {
+      if (!res.info) return;
+      const labels = renderLabels(res.info, escapeLabel);
+      family('target_info', 'Target metadata', 'gauge').series.set(labels, { labels, updated: now, value: 1 });
     };
     const family = (name: string, help: string, kind: Kind): Family => {
       let f = families.get(name);
@@ -74,7 +70,8 @@ export const prometheusExporterFactory: ExporterFactory<PrometheusConfig> = {
     const consumeMetrics = async (d: Metrics) => {
       const now = Date.now();
       for (const rm of d.resourceMetrics) {
-        const res = rm.resource?.attributes ?? [];
+        const res = resourceLabels(rm.resource?.attributes ?? [], { promote, all: cfg.resource_to_telemetry_conversion.enabled });
+        targetInfo(res, now);
         for (const sm of rm.scopeMetrics) {
           for (const m of sm.metrics) {
             const help = m.description ?? '';

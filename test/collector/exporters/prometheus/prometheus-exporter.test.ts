@@ -14,7 +14,9 @@ const services: Service[] = [];
 after(async () => { for (const s of services) await s.shutdown(); });
 
 const now = { low: 0, high: 0x17a00000, unsigned: true };
-const wrap = (metrics: Metric[]): Metrics => ({ resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'api' } }] }, scopeMetrics: [{ metrics }] }] });
+// No resource attributes here, so no job/instance/target_info: these tests are about the text of
+// each metric kind (resources: prometheus-resource-labels.test.ts).
+const wrap = (metrics: Metric[]): Metrics => ({ resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ metrics }] }] });
 const attr = (k: string, v: string) => ({ key: k, value: { stringValue: v } });
 
 test('names follow the OpenTelemetry → Prometheus rules', () => {
