@@ -12,7 +12,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { ExportResultCode, hrTime } from '@opentelemetry/core';
 import type { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
-import { escapeLabel } from '../../common/telemetry/prometheus-text.js';
+import { PrometheusText, labelPairs, type Labels } from '../../common/telemetry/prometheus-text.js';
 import { SCHEMA_URL, SCOPE_NAME, SCOPE_VERSION } from '../../common/semconv/semconv.js';
 
 export const TCP_METRIC = {
@@ -218,29 +218,29 @@ export class TcpMetrics {
 
   /** Prometheus text, cumulative (names translated the usual OpenTelemetry → Prometheus way). */
   renderPrometheus(): string {
-    const fams = new Map<string, { help: string; type: string; lines: string[] }>();
+    const fams = new Map<string, { inst: Instrument; rows: Array<{ labels: string; cell: Cell }> }>();
     for (const s of this.sets.values()) {
-      const base = [`service_name="${escapeLabel(s.service)}"`];
-      if (s.podUid) base.push(`k8s_pod_uid="${escapeLabel(s.podUid)}"`);
-      for (const c of s.cells.values()) {
-        const inst = TCP_INSTRUMENTS[c.name];
-        const name = prometheusName(c.name, inst);
+      const base = labelPairs(s.podUid ? { service_name: s.service, k8s_pod_uid: s.podUid } : { service_name: s.service });
+      for (const cell of s.cells.values()) {
+        const inst = TCP_INSTRUMENTS[cell.name];
+        const name = prometheusName(cell.name, inst);
         let f = fams.get(name);
-        if (!f) fams.set(name, (f = { help: inst.description, type: inst.type, lines: [] }));
-        const labels = [...base];
-        for (const [k, v] of Object.entries(c.attributes)) labels.push(`${k.replace(/[^a-zA-Z0-9_]/g, '_')}="${escapeLabel(String(v))}"`);
-        if (inst.type === 'counter') { f.lines.push(`${name}{${labels.join(',')}} ${c.value}`); continue; }
-        let cum = 0;
-        c.counts!.forEach((n, i) => {
-          cum += n;
-          f.lines.push(`${name}_bucket{${[...labels, `le="${i < inst.bounds!.length ? inst.bounds![i] : '+Inf'}"`].join(',')}} ${cum}`);
-        });
-        f.lines.push(`${name}_sum{${labels.join(',')}} ${c.sum}`, `${name}_count{${labels.join(',')}} ${c.count}`);
+        if (!f) fams.set(name, (f = { inst, rows: [] }));
+        const attrs: Labels = {};
+        for (const [k, v] of Object.entries(cell.attributes)) attrs[k.replace(/[^a-zA-Z0-9_]/g, '_')] = String(v);
+        const extra = labelPairs(attrs);
+        f.rows.push({ labels: extra ? `${base},${extra}` : base, cell });
       }
     }
-    const out: string[] = [];
-    for (const [name, f] of fams) out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`, ...f.lines);
-    return out.length ? out.join('\n') + '\n' : '';
+    const out = new PrometheusText();
+    for (const [name, { inst, rows }] of fams) {
+      out.family(name, inst.description, inst.type);
+      for (const { labels, cell: c } of rows) {
+        if (inst.type === 'counter') out.sample(name, labels, c.value);
+        else out.histogram(name, labels, inst.bounds!, c.counts!, c.sum, c.count);
+      }
+    }
+    return out.text();
   }
 
   async shutdown(): Promise<void> {

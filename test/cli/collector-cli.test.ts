@@ -8,19 +8,12 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import net from 'node:net';
+import { freePort } from '../helpers/free-port.js';
 
 const bin = fileURLToPath(new URL('../../../bin/sockeye.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-collector-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => res(p)); });
-  });
-}
 
 test('runs a config: OTLP/HTTP JSON in, debug console out, health 200, clean exit on SIGTERM', async () => {
   const [httpPort, healthPort] = [await freePort(), await freePort()];

@@ -15,6 +15,7 @@ import net from 'node:net';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { sdkClientServerSpans } from './helpers/collector-harness.js';
+import { freePort } from '../helpers/free-port.js';
 
 const bin = fileURLToPath(new URL('../../../bin/sockeye.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-grpc-broken-'));
@@ -25,13 +26,6 @@ const FD_LIMIT = 256;
 const BROKEN = 300;
 const noPrlimit = spawnSync('prlimit', ['--version']).status !== 0 ? 'prlimit (util-linux) is not installed' : false;
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => res(p)); });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

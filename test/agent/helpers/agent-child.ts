@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 
 const root = new URL('../../../../', import.meta.url).pathname;
 
@@ -17,13 +16,8 @@ export function kernelAgentUnavailable(): string | undefined {
   return undefined;
 }
 
-export async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const p = (s.address() as { port: number }).port;
-  s.close();
-  return p;
-}
+import { freePort } from '../../helpers/free-port.js';
+export { freePort };
 
 export class AgentChild {
   stderr = '';

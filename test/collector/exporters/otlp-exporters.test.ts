@@ -5,7 +5,6 @@
 // and that a partial success is recorded, not retried.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -15,18 +14,12 @@ import { backoffDelay } from '../../../otel-collector/exporters/exporter-helper/
 import { bytesToHex, encodeRpcStatus, encodeTraceResponse, type Traces } from '../../../otel-collector/pdata/index.js';
 import type { AnyConsumer } from '../../../otel-collector/component/consumer.js';
 import { ConsumerError } from '../../../otel-collector/component/consumer.js';
+import { freePort } from '../../helpers/free-port.js';
 
 const services: Service[] = [];
 after(async () => { for (const s of services.reverse()) await s.shutdown(); });
 async function collector(yaml: string) { const s = await startCollector(yaml); services.push(s); return s; }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => res(p)); });
-  });
-}
 
 const sink = (id: string, grpcPort: number | string, httpPort: number | string, extra = '') => `
 receivers:

@@ -11,6 +11,7 @@ import { consumeFn } from '../../../otel-collector/component/consumer.js';
 import type { ProcessorFactory, AnyFactory } from '../../../otel-collector/component/factory.js';
 import { countSpans, encodeTraceRequest, type Traces } from '../../../otel-collector/pdata/index.js';
 import type { HealthCheck } from '../../../otel-collector/extensions/health-check/health-check-extension.js';
+import { freePort } from '../../helpers/free-port.js';
 
 const services: Service[] = [];
 after(async () => { for (const s of services) await s.shutdown(); });
@@ -116,13 +117,6 @@ service: { pipelines: { traces: { receivers: [otlp], processors: [batch, memory_
   assert.equal(svc.telemetry.total('receiver_accepted_items'), 0);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => res(p)); });
-  });
-}
 
 test('health_check is 200 while running and 503 after a fatal error; self-telemetry is served', async () => {
   const telPort = await freePort();

@@ -8,24 +8,17 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { startCollector, receiverPorts, sdkClientServerSpans, waitFor } from '../../helpers/collector-harness.js';
 import type { Service } from '../../../../otel-collector/service/service.js';
 import type { PrometheusExporter } from '../../../../otel-collector/exporters/prometheus/prometheus-exporter.js';
+import { freePort } from '../../../helpers/free-port.js';
 
 const havePrometheus = spawnSync('prometheus', ['--version']).status === 0;
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => res(p)); });
-  });
-}
 
 async function promQuery(port: number, q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`);
