@@ -189,6 +189,24 @@ static __always_inline int is_own(const struct nh_owner *o)
 	return o && own_tgid && o->tgid == own_tgid;
 }
 
+/* A record about a full socket: tuple, state and owner filled in; NULL when the socket is the agent's
+ * own (not reported) or the ring is full (counted by reserve). */
+static __always_inline struct nh_record *sock_record(__u8 kind, const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct nh_owner *o = bpf_map_lookup_elem(&nh_socks, &key);
+	if (is_own(o))
+		return 0;
+	struct nh_record *r = reserve(kind, key);
+	if (!r)
+		return 0;
+	fill_tuple(r, &sk->__sk_common);
+	r->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (o)
+		fill_owner(r, o);
+	return r;
+}
+
 static __always_inline void on_connecting(__u64 key)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -287,18 +305,10 @@ int BPF_PROG(nh_retransmit, const struct sock *sk, const struct sk_buff *skb, in
 {
 	if (err)
 		return 0; /* nothing left the host */
-	__u64 key = (__u64)sk;
-	struct nh_owner *o = bpf_map_lookup_elem(&nh_socks, &key);
-	if (is_own(o))
-		return 0;
-	struct nh_record *r = reserve(NH_RETRANSMIT, key);
+	struct nh_record *r = sock_record(NH_RETRANSMIT, sk);
 	if (!r)
 		return 0;
-	fill_tuple(r, &sk->__sk_common);
-	r->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	r->detail = r->state == TCP_SYN_SENT ? NH_RTX_SYN : NH_RTX_DATA;
-	if (o)
-		fill_owner(r, o);
 	submit(r);
 	return 0;
 }
@@ -362,17 +372,9 @@ int BPF_PROG(nh_send_reset, const struct sock *sk, const struct sk_buff *skb, in
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(nh_receive_reset, struct sock *sk)
 {
-	__u64 key = (__u64)sk;
-	struct nh_owner *o = bpf_map_lookup_elem(&nh_socks, &key);
-	if (is_own(o))
-		return 0;
-	struct nh_record *r = reserve(NH_RESET_RECEIVED, key);
+	struct nh_record *r = sock_record(NH_RESET_RECEIVED, sk);
 	if (!r)
 		return 0;
-	fill_tuple(r, &sk->__sk_common);
-	r->state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	if (o)
-		fill_owner(r, o);
 	submit(r);
 	return 0;
 }
