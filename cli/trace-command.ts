@@ -3,6 +3,7 @@
 // goes to stderr first, so `--json` output on stdout stays machine-readable.
 import type { CaptureEvent } from '../agent/capture/capture-events.js';
 import type { KernelCapture as KernelCaptureType, KernelCaptureOptions } from '../agent/capture/kernel-capture.js';
+import { type IntLimit, PAYLOAD_CAP, PID, limitProblem } from '../agent/capture/capture-limits.js';
 import { createBootClock } from '../agent/signals/boot-clock.js';
 import type { Command } from './main.js';
 import { readFlags, type FlagProblem, type FlagSpec } from './flags.js';
@@ -30,16 +31,17 @@ export function parseTraceArgs(args: string[]): TraceArgs {
     throw new Error(kind === 'missing' ? `${f.raw}: missing value` : `unknown option '${f.arg}'`);
   };
   for (const { name, raw, value } of readFlags(args, TRACE_FLAGS, problem)) {
-    const int = (v: string, min: number, max: number): number => {
+    // Capture values are checked against capture-limits.ts here, so the error names the flag.
+    const int = (v: string, limit: IntLimit): number => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${raw}: expected an integer ${min}..${max}, got '${v}'`);
+      if (limitProblem(limit, n)) throw new Error(`${raw}: expected an integer ${limit.min}..${limit.max}, got '${v}'`);
       return n;
     };
     switch (name) {
-      case 'pid': for (const p of value!.split(',')) out.pids.push(int(p, 1, 0x3fffffff)); break;
-      case 'payload-cap': out.payloadCap = int(value!, 1, 16384); break;
+      case 'pid': for (const p of value!.split(',')) out.pids.push(int(p, PID)); break;
+      case 'payload-cap': out.payloadCap = int(value!, PAYLOAD_CAP); break;
       case 'json': out.json = true; break;
-      case 'duration': out.durationS = int(value!, 1, 86400); break;
+      case 'duration': out.durationS = int(value!, { min: 1, max: 86400 }); break;
     }
   }
   return out;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { CaptureCounters, CaptureEvent } from './capture-events.js';
 import { EventDecoder } from './event-decoder.js';
 import { FILTER_EXCLUDE, FILTER_INCLUDE, KERNEL_COUNTERS } from './event-names.js';
-import { DEFAULT_PAYLOAD_CAP, DEFAULT_RING_BYTES, MAX_PAYLOAD_CAP, MAX_RING_BYTES, MIN_RING_BYTES, isPowerOfTwo } from './capture-limits.js';
+import { DEFAULT_PAYLOAD_CAP, DEFAULT_RING_BYTES, FLUSH_INTERVAL_MS, type IntLimit, PAYLOAD_CAP, PID, RING_BYTES, limitProblem, wakeupBytesLimit } from './capture-limits.js';
 import { kernelProblem } from './startup-check.js';
 import { type AttachResult, BpfObject, possibleCpus, sumPerCpuU64 } from './native-bpf.js';
 
@@ -46,17 +46,17 @@ function fail(key: string, why: string): never {
   throw new RangeError(`KernelCaptureOptions.${key}: ${why}`);
 }
 
-function intIn(key: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    fail(key, `expected an integer ${min}..${max}, got ${String(v)}`);
-  }
-  return v;
+/** Checks `v` against its limit in capture-limits.ts (the same check the agent's config makes). */
+function within(key: string, v: unknown, limit: IntLimit): number {
+  const why = limitProblem(limit, v);
+  if (why) fail(key, why);
+  return v as number;
 }
 
 function pidList(key: string, v: unknown): number[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) fail(key, 'expected an array of process ids');
-  return v.map((p, i) => intIn(`${key}[${i}]`, p, 1, 0x3fffffff));
+  return v.map((p, i) => within(`${key}[${i}]`, p, PID));
 }
 
 function cgroupList(key: string, v: unknown): bigint[] {
@@ -74,16 +74,15 @@ interface ResolvedOptions {
 /** Checks every option, naming the bad key and why; fills defaults. */
 export function resolveCaptureOptions(o: KernelCaptureOptions = {}): ResolvedOptions {
   for (const k of Object.keys(o)) if (!OPTION_KEYS.has(k)) fail(k, `unknown option (known: ${[...OPTION_KEYS].join(', ')})`);
-  const ring = o.ringBufferBytes === undefined ? DEFAULT_RING_BYTES : intIn('ringBufferBytes', o.ringBufferBytes, MIN_RING_BYTES, MAX_RING_BYTES);
-  if (!isPowerOfTwo(ring)) fail('ringBufferBytes', `must be a power of two, got ${ring}`);
+  const ring = o.ringBufferBytes === undefined ? DEFAULT_RING_BYTES : within('ringBufferBytes', o.ringBufferBytes, RING_BYTES);
   if (o.excludeSelf !== undefined && typeof o.excludeSelf !== 'boolean') fail('excludeSelf', 'expected a boolean');
   if (o.objectPath !== undefined && typeof o.objectPath !== 'string') fail('objectPath', 'expected a file path');
   if (o.forceFallbacks !== undefined && typeof o.forceFallbacks !== 'boolean') fail('forceFallbacks', 'expected a boolean');
   return {
-    payloadCap: o.payloadCap === undefined ? DEFAULT_PAYLOAD_CAP : intIn('payloadCap', o.payloadCap, 1, MAX_PAYLOAD_CAP),
+    payloadCap: o.payloadCap === undefined ? DEFAULT_PAYLOAD_CAP : within('payloadCap', o.payloadCap, PAYLOAD_CAP),
     ringBufferBytes: ring,
-    wakeupBytes: o.wakeupBytes === undefined ? Math.min(64 * 1024, ring / 4) : intIn('wakeupBytes', o.wakeupBytes, 0, ring),
-    flushIntervalMs: o.flushIntervalMs === undefined ? 50 : intIn('flushIntervalMs', o.flushIntervalMs, 0, 60_000),
+    wakeupBytes: o.wakeupBytes === undefined ? Math.min(64 * 1024, ring / 4) : within('wakeupBytes', o.wakeupBytes, wakeupBytesLimit(ring)),
+    flushIntervalMs: o.flushIntervalMs === undefined ? 50 : within('flushIntervalMs', o.flushIntervalMs, FLUSH_INTERVAL_MS),
     includePids: pidList('includePids', o.includePids),
     excludePids: pidList('excludePids', o.excludePids),
     includeCgroupIds: cgroupList('includeCgroupIds', o.includeCgroupIds),

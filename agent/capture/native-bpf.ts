@@ -4,6 +4,7 @@
 import { closeSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { FLUSH_INTERVAL_MS, limitProblem } from './capture-limits.js';
 
 export interface AttachResult { program: string; section: string; attached: boolean; error?: string }
 export interface ProgramStats {
@@ -167,9 +168,8 @@ export class BpfObject {
    */
   startRingBuffer(map: string, onBatch: (batch: Buffer) => void, options: RingBufferOptions = {}): void {
     const flush = options.flushIntervalMs ?? 50;
-    if (!Number.isInteger(flush) || flush < 0 || flush > 60_000) {
-      throw new RangeError(`startRingBuffer: flushIntervalMs must be an integer 0..60000, got ${String(flush)}`);
-    }
+    const why = limitProblem(FLUSH_INTERVAL_MS, flush);
+    if (why) throw new RangeError(`startRingBuffer: flushIntervalMs: ${why}`);
     this.native.startRingBuffer(map, onBatch, flush, options.keepAlive ?? true);
     pollingObjects.add(this);
   }

@@ -8,7 +8,7 @@ import { readFileSync, statSync, statfsSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../../common/config/config-error.js';
 import { object, optional, type Infer, type MapWording, type ObjectSchema, type Schema } from '../../common/config/config-schema.js';
-import { MAX_PAYLOAD_CAP, MAX_RING_BYTES, MIN_RING_BYTES, isPowerOfTwo } from '../capture/capture-limits.js';
+import { type IntLimit, PAYLOAD_CAP, PID, RING_BYTES, limitProblem } from '../capture/capture-limits.js';
 
 // Errors name the source of the bad value: the config file's path, 'environment OTEL_…', 'flags'.
 export { ConfigError };
@@ -72,9 +72,19 @@ function listOf<T>(help: string, what: string, item: (v: unknown, i: number) => 
   }, shownDefault);
 }
 
+/** A capture option: read as an integer here, checked against capture-limits.ts by the same
+ *  function KernelCapture.open uses, so the config and the capture cannot disagree. */
+function captureInt(limit: IntLimit, help: string): Documented<number> {
+  return leaf(undefined, help, (v) => {
+    const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+    const why = limitProblem(limit, n);
+    return why ? bad(why) : n as number;
+  });
+}
+
 const pid = (v: unknown, i: number): number => {
   const n = typeof v === 'number' ? v : Number(String(v).trim());
-  if (!Number.isSafeInteger(n) || n <= 0) bad(`item ${i} must be a positive integer pid, got ${shown(v)}`);
+  if (limitProblem(PID, n)) bad(`item ${i} must be a positive integer pid (at most ${PID.max}), got ${shown(v)}`);
   return n;
 };
 
@@ -163,8 +173,8 @@ export const agentConfigSchema = object({
     span_delay_ms: integer(1000, 'longest wait before a partial batch is sent', 1),
   }),
   capture: section({
-    payload_cap: maybe(integer(undefined, 'bytes captured per syscall', 1, MAX_PAYLOAD_CAP), 'capture default'),
-    ring_buffer_bytes: maybe(leafRing(), 'capture default'),
+    payload_cap: maybe(captureInt(PAYLOAD_CAP, 'bytes captured per syscall'), 'capture default'),
+    ring_buffer_bytes: maybe(captureInt(RING_BYTES, 'kernel ring buffer size'), 'capture default'),
     include_pids: listOf('trace only these pids', 'pids', pid, '[] (all)'),
     exclude_pids: listOf('never trace these pids', 'pids', pid),
     /** cgroup v2 directories; a filter covers the cgroup and everything below it. */
@@ -197,18 +207,6 @@ export const agentConfigSchema = object({
   live_view: liveView,
   live_view_refresh_ms: integer(1000, 'live view refresh period', 100),
 }, undefined, AGENT_WORDING);
-
-function leafRing(): Documented<number> {
-  const n = integer(undefined, 'kernel ring buffer size', MIN_RING_BYTES, MAX_RING_BYTES);
-  return {
-    ...n,
-    parse(raw, path) {
-      const v = n.parse(raw, path);
-      if (!isPowerOfTwo(v)) throw new ConfigError(path, `must be a power of two, got ${v}`);
-      return v;
-    },
-  };
-}
 
 type CamelCase<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
 type Flat<T> = { [K in keyof T]: T[K] };

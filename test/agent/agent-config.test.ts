@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { ConfigError, FIELDS, loadAgentConfig } from '../../agent/config/agent-config.js';
 import { FLAGS, parseAgentArgs } from '../../cli/agent-command.js';
 import { exportTargetText } from '../../agent/agent.js';
+import { resolveCaptureOptions } from '../../agent/capture/kernel-capture.js';
 
 const dir = mkdtempSync('/tmp/sockeye-agent-config-');
 const file = (name: string, text: string) => { writeFileSync(`${dir}/${name}`, text); return `${dir}/${name}`; };
@@ -54,6 +55,33 @@ test('validation names the bad key and why', () => {
   }
   assert.throws(() => loadAgentConfig({ env: { OTEL_METRIC_EXPORT_INTERVAL: 'soon' } }), /environment OTEL_METRIC_EXPORT_INTERVAL: 'export\.metric_interval_ms': must be an integer/);
   assert.throws(() => loadAgentConfig({ env: {}, file: `${dir}/missing.yaml` }), /cannot read .*missing\.yaml: ENOENT/);
+});
+
+test('capture limits: the config and KernelCapture.open take and refuse the same values, the config naming its key', () => {
+  const cases: Array<[key: string, option: 'payloadCap' | 'ringBufferBytes' | 'includePids', value: unknown, ok: boolean]> = [
+    ['payload_cap', 'payloadCap', 1, true], ['payload_cap', 'payloadCap', 16384, true],
+    ['payload_cap', 'payloadCap', 0, false], ['payload_cap', 'payloadCap', 16385, false], ['payload_cap', 'payloadCap', 2.5, false],
+    ['ring_buffer_bytes', 'ringBufferBytes', 4096, true], ['ring_buffer_bytes', 'ringBufferBytes', 1 << 30, true],
+    ['ring_buffer_bytes', 'ringBufferBytes', 5000, false], ['ring_buffer_bytes', 'ringBufferBytes', 2048, false],
+    ['ring_buffer_bytes', 'ringBufferBytes', 2 ** 31, false],
+    ['include_pids', 'includePids', [1], true], ['include_pids', 'includePids', [2 ** 30], false],
+  ];
+  for (const [key, option, value, ok] of cases) {
+    const what = `${key}: ${JSON.stringify(value)}`;
+    const load = () => loadAgentConfig({ env: {}, file: file('cap.yaml', `capture:\n  ${what}\n`) });
+    const open = () => resolveCaptureOptions({ [option]: value });
+    if (ok) {
+      assert.doesNotThrow(load, what);
+      assert.doesNotThrow(open, what);
+    } else {
+      assert.throws(load, (e: unknown) => e instanceof ConfigError && e.path === `capture.${key}`, what);
+      assert.throws(open, new RegExp(`KernelCaptureOptions\\.${option}`), what);
+    }
+  }
+  // From a flag or the environment the value is a string; the same limits apply.
+  assert.equal(loadAgentConfig({ env: {}, overrides: { 'capture.payload_cap': '2048' } }).capture.payloadCap, 2048);
+  assert.throws(() => loadAgentConfig({ env: {}, overrides: { 'capture.ring_buffer_bytes': '5000' } }),
+    /flags: 'capture\.ring_buffer_bytes': must be a power of two, got 5000/);
 });
 
 test('the CLI: --help documents every option; a bad config exits 2 with the key named', () => {
