@@ -2,7 +2,8 @@
 // OTEL_EXPORTER_OTLP_{,TRACES_,METRICS_}{ENDPOINT,HEADERS,COMPRESSION} variables; we pick the
 // protocol (grpc by default, http/protobuf on request), the timeout, and pass an endpoint when the
 // config file names one. The http/protobuf transport retries by itself; for gRPC span export we put
-// our retrying wrapper around the SDK's gRPC transport (otlp-grpc-retry.ts). Metrics are cumulative,
+// our retrying wrapper (otlp-grpc-retry.ts) around a gRPC transport with our reconnect policy
+// (otlp-grpc-channel.ts). Metrics are cumulative,
 // so a failed metric export is made good by the next one and is not retried.
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -13,11 +14,10 @@ import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { OTLPExporterBase, createOtlpNetworkExportDelegate } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { convertLegacyOtlpGrpcOptions, createOtlpGrpcExporterMetrics } from '@opentelemetry/otlp-grpc-exporter-base';
-// Not re-exported by the package's index; the package has no exports map, so the module path is public.
-import { createOtlpGrpcExporterTransport } from '@opentelemetry/otlp-grpc-exporter-base/build/src/grpc-exporter-transport.js';
 import { TraceExporterMetricsHelper, type ISerializer, type IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
 import { FastTraceSerializer } from './otlp-span-encoder.js';
 import { RetryingGrpcTransport } from './otlp-grpc-retry.js';
+import { ReconnectingGrpcTransport } from './otlp-grpc-channel.js';
 import type { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 
 export type OtlpProtocol = 'grpc' | 'http/protobuf';
@@ -66,7 +66,7 @@ export function createSpanExporter(t: OtlpTarget, encoding: SpanEncoding = 'fast
   const serializer = countingSerializer(FastTraceSerializer, hooks.telemetry);
   if (t.protocol === 'grpc') {
     const o = convertLegacyOtlpGrpcOptions(base, 'TRACES');
-    const transport = new RetryingGrpcTransport(createOtlpGrpcExporterTransport({
+    const transport = new RetryingGrpcTransport(new ReconnectingGrpcTransport({
       address: o.url, compression: o.compression, credentials: o.credentials, metadata: o.metadata, userAgent: o.userAgent,
       grpcName: 'TraceExportService', grpcPath: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
     }));

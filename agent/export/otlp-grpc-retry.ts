@@ -1,6 +1,6 @@
 // Retries for OTLP/gRPC export. The SDK retries http/protobuf exports in its transport, but its gRPC
 // transport reports every error as final, so a collector restart or a memory_limiter refusal would
-// drop whole span batches. This wraps the SDK's gRPC transport and retries what the OTLP spec calls
+// drop whole span batches. This wraps the gRPC transport (otlp-grpc-channel.ts) and retries what the OTLP spec calls
 // retryable — UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, CANCELLED, DATA_LOSS, and
 // RESOURCE_EXHAUSTED only when the server sent RetryInfo — with exponential backoff and jitter,
 // within the export timeout. (The SDK's own retrying transport is not exported for reuse.)
