@@ -23,26 +23,15 @@ const QUEUE = 2048;
 
 interface Outcome { resumeMs: number; made: number; received: number; exported: number; queueFull: number; exportFailed: number }
 
-/** One collector life: spans it received, with the time the first arrived. */
-class CollectorLife {
-  constructor(readonly svc: Service) {}
-  received(): { spans: number; firstAt?: number } {
-    const list = captured.get('capture') ?? [];
-    return { spans: list.reduce((n, c) => n + countSpans(c.data as Traces), 0), firstAt: (list[0] as { at?: number } | undefined)?.at };
-  }
-}
+/** Spans the collector received since it started (the harness keeps one list per start). */
+const receivedSpans = () => (captured.get('capture') ?? []).reduce((n, c) => n + countSpans(c.data as Traces), 0);
 
-async function collectorOn(grpcPort: number, httpPort: number): Promise<CollectorLife> {
-  const svc = await startCollector(`
+async function collectorOn(grpcPort: number, httpPort: number): Promise<Service> {
+  return startCollector(`
 receivers: { otlp: { protocols: { grpc: { endpoint: "127.0.0.1:${grpcPort}" }, http: { endpoint: "127.0.0.1:${httpPort}" } } } }
 exporters: { capture: {} }
 service: { pipelines: { traces: { receivers: [otlp], exporters: [capture] } } }
 `);
-  // Stamp each delivery with its arrival time (the harness list is per collector start).
-  const list = captured.get('capture')!;
-  const push = list.push.bind(list);
-  list.push = (...items) => push(...items.map((c) => Object.assign(c, { at: Date.now() })));
-  return new CollectorLife(svc);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -58,26 +47,28 @@ async function outageAndReturn(protocol: OtlpProtocol): Promise<Outcome> {
   const load = setInterval(() => {
     for (let i = 0; i < SPANS_PER_TICK; i++) pipeline.onTransaction(httpTx({ target: `/r/${made++ % 50}` }));
   }, 50);
-  let first: CollectorLife | undefined;
-  let second: CollectorLife | undefined;
+  let first: Service | undefined;
+  let second: Service | undefined;
   try {
     first = await collectorOn(grpcPort, httpPort);
     await sleep(2500);
-    assert.ok(first.received().spans > 0, 'spans reach the collector before the outage');
-    const before = first.received().spans;
-    await first.svc.shutdown();
+    assert.ok(receivedSpans() > 0, 'spans reach the collector before the outage');
+    await first.shutdown();
+    const before = receivedSpans(); // the next start begins a new list
     await sleep(OUTAGE_MS);
     const restartedAt = Date.now();
     second = await collectorOn(grpcPort, httpPort);
-    const deadline = restartedAt + 40_000;
-    while (second.received().firstAt === undefined && Date.now() < deadline) await sleep(20);
-    const firstAt = second.received().firstAt;
+    let firstAt: number | undefined;
+    while (firstAt === undefined && Date.now() < restartedAt + 40_000) {
+      await sleep(20);
+      if (receivedSpans() > 0) firstAt = Date.now();
+    }
     clearInterval(load);
     await pipeline.flush();
     const get = (name: string, labels?: Record<string, string>) => telemetry.get(name, labels) ?? 0;
     return {
       resumeMs: firstAt === undefined ? Infinity : firstAt - restartedAt, made,
-      received: before + second.received().spans,
+      received: before + receivedSpans(),
       exported: get('sockeye_spans_exported_total'),
       queueFull: get('sockeye_spans_dropped_total', { reason: 'queue_full' }),
       exportFailed: get('sockeye_spans_dropped_total', { reason: 'export_failed' }),
@@ -85,7 +76,7 @@ async function outageAndReturn(protocol: OtlpProtocol): Promise<Outcome> {
   } finally {
     clearInterval(load);
     await pipeline.shutdown();
-    await second?.svc.shutdown();
+    await Promise.all([first?.shutdown(), second?.shutdown()]);
   }
 }
 
