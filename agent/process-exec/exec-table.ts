@@ -9,6 +9,7 @@ export const processExecObjectPath: string = process.env.SOCKEYE_PROCESS_EXEC_OB
 
 /** struct pe_entry (bpf/process-exec.h); offsets checked against the object's BTF by the tests. */
 export const PE_ENTRY = { size: 280, startNs: 0, exitNs: 8, flags: 16, filename: 24, filenameLen: 256 } as const;
+const FORK_PROGRAM = 'pe_fork';
 export const PE_F_TRUNCATED = 1;
 export const PE_F_FORKED = 2;
 
@@ -55,23 +56,33 @@ export class ExecTable implements ExecLookup {
   private readonly key = Buffer.alloc(4);
   readonly counts: ExecTableCounters = { lookups: 0, hits: 0, stale: 0, truncated: 0 };
 
-  private constructor(private readonly obj: BpfObject, readonly attachments: AttachResult[]) {}
+  private constructor(private readonly obj: BpfObject, readonly attachments: AttachResult[], private readonly skipped: string[]) {}
 
-  /** Throws (with the kernel's reason) when the exec program cannot load or attach. */
+  /**
+   * Throws (with the kernel's reason) when the exec program cannot load or attach. A kernel that
+   * cannot load the fork program (tp_btf needs kernel BTF) runs without fork inheritance.
+   */
   static open(objectPath = processExecObjectPath): ExecTable {
-    const obj = BpfObject.load(objectPath);
+    const skipped: string[] = [];
+    let obj: BpfObject;
+    try {
+      obj = BpfObject.load(objectPath);
+    } catch (first) {
+      obj = BpfObject.load(objectPath, { skipPrograms: [FORK_PROGRAM] });
+      skipped.push(`${FORK_PROGRAM} (forked processes named from /proc; did not load: ${String((first as Error)?.message ?? first).split('\n')[0]})`);
+    }
     const attachments = obj.attachAll();
     const exec = attachments.find((a) => a.program === 'pe_exec');
     if (!exec?.attached) {
       obj.close();
       throw new Error(`cannot attach pe_exec (tp/sched/sched_process_exec): ${exec?.error ?? 'not loaded'}`);
     }
-    return new ExecTable(obj, attachments);
+    return new ExecTable(obj, attachments, skipped);
   }
 
-  /** Programs that did not attach (fork inheritance, exit marking), with the kernel's reason. */
+  /** Programs that did not load or attach (fork inheritance, exit marking), with the kernel's reason. */
   get missing(): string[] {
-    return this.attachments.filter((a) => !a.attached).map((a) => `${a.program} (${a.section}): ${a.error ?? 'not attached'}`);
+    return [...this.skipped, ...this.attachments.filter((a) => !a.attached).map((a) => `${a.program} (${a.section}): ${a.error ?? 'not attached'}`)];
   }
 
   /** atNs: boot-clock time of the event being identified (an entry of another process with this pid is not used). */
