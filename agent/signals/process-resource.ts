@@ -207,11 +207,13 @@ export class ProcessResources {
       } catch { /* gone or not permitted */ }
     }
     const cmdline = readText(`${dir}/cmdline`);
-    if (cmdline === undefined && !exec?.filename) return undefined;
+    // Empty: a zombie (exited, not yet reaped), whose /proc has nothing left to tell.
+    const gone = !cmdline;
+    if (gone && !exec?.filename) return undefined;
     const argv = cmdline ? cmdline.split('\0').filter((a) => a !== '') : [];
-    const environ = cmdline === undefined ? undefined : readText(`${dir}/environ`);
+    const environ = gone ? undefined : readText(`${dir}/environ`);
     const serviceName = (environ && serviceNameFromEnviron(environ)) || serviceNameFromCommand(exeName, argv);
-    const cgroupText = cmdline === undefined ? undefined : readText(`${dir}/cgroup`);
+    const cgroupText = gone ? undefined : readText(`${dir}/cgroup`);
     const cg = cgroupText === undefined ? this.cgroupIdsOfGone(proc) : idsFromCgroup(cgroupText);
     const attributes: Attributes = {
       'service.name': serviceName,
@@ -226,6 +228,6 @@ export class ProcessResources {
     if (cg.containerId) attributes['container.id'] = cg.containerId;
     if (cg.podUid) attributes['k8s.pod.uid'] = cg.podUid;
     const resource = resourceFromAttributes(attributes, { schemaUrl: SCHEMA_URL });
-    return { id: { pid: proc.pid, serviceName, ...(cg.podUid ? { podUid: cg.podUid } : {}), attributes, resource }, gone: cmdline === undefined };
+    return { id: { pid: proc.pid, serviceName, ...(cg.podUid ? { podUid: cg.podUid } : {}), attributes, resource }, gone };
   }
 }
