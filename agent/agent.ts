@@ -15,6 +15,7 @@ import { TelemetryServer } from './telemetry/telemetry-server.js';
 import type { ConntrackCounters, ConntrackWatcherOptions } from './conntrack/conntrack-watcher.js';
 import type { NatLookup } from './conntrack/nat-span-attributes.js';
 import { startNetworkHealth, type NetworkHealthLike } from './network-health/start-network-health.js';
+import { startExecTable } from './process-exec/start-exec-table.js';
 
 /** The part of KernelCapture the agent uses (tests hand startAgent a stand-in of this shape). */
 export type Capture = Pick<KernelCapture, 'attachments' | 'onEvents' | 'counters' | 'close'>;
@@ -119,6 +120,13 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
     () => nat ? Object.entries(nat.counters()).filter(([k]) => k !== 'natEntries').map(([k, v]) => ({ labels: { counter: k }, value: v })) : []);
   telemetry.register('sockeye_conntrack_nat_entries', 'Translated (DNATed) connections the conntrack watcher holds.', 'gauge',
     () => nat ? [{ value: nat.counters().natEntries }] : []);
+  // Before the capture: every process exec'd from now on is in the table before its first event.
+  const execs = await startExecTable(log);
+  if (execs) undo.push(() => execs.close());
+  telemetry.register('sockeye_process_exec_lookups_total', 'Lookups of the executable the kernel recorded at exec, once per process seen, by result (hit; miss: exec\'d before the agent or not recorded; stale: an earlier process with the same pid; truncated: path longer than 255 bytes).', 'counter',
+    () => execs ? [{ labels: { result: 'hit' }, value: execs.counts.hits }, { labels: { result: 'stale' }, value: execs.counts.stale },
+      { labels: { result: 'truncated' }, value: execs.counts.truncated },
+      { labels: { result: 'miss' }, value: execs.counts.lookups - execs.counts.hits - execs.counts.stale - execs.counts.truncated }] : []);
   const clock = createBootClock();
   const target = { protocol: cfg.export.protocol, endpoint: cfg.export.endpoint, timeoutMs: cfg.export.timeoutMs };
   const pipeline = new SignalPipeline({
@@ -129,7 +137,7 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
     spanQueueSize: cfg.export.spanQueueSize, spanBatchSize: cfg.export.spanBatchSize, spanDelayMs: cfg.export.spanDelayMs,
     maxRoutesPerService: cfg.signals.maxRoutesPerService, maxLabelValuesPerService: cfg.signals.maxLabelValuesPerService, maxServices: cfg.signals.maxServices, linkWaitMs: cfg.signals.linkWaitMs,
     excludeOwnPeers: cfg.capture.excludeSelf, exportPorts: exportPorts(cfg.export.endpoint), nat, natMissWaitMs: cfg.conntrack.missWaitMs,
-    liveStats: liveViewShown(cfg),
+    liveStats: liveViewShown(cfg), execs,
   });
   undo.push(() => pipeline.shutdown());
   // Listen before loading anything: a taken address fails the start at once, with nothing attached.
@@ -173,7 +181,7 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
   capture.onEvents((events) => {
     // Identify processes while they live: short-lived clients (curl, dig) are often gone by the
     // time their transaction completes. A cache hit is one Map lookup.
-    for (let i = 0; i < events.length; i++) pipeline.resources.get(events[i]!.process);
+    for (let i = 0; i < events.length; i++) pipeline.resources.get(events[i]!.process, events[i]!.tsNs);
     engine.push(events);
   });
   const housekeeping = setInterval(() => {
@@ -199,6 +207,7 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
     engine.closeAll(Date.now() * 1e6 - clock.bootEpochNs); // end what is still open now, counted by the engine
     await pipeline.shutdown();
     nat?.close(); // after the last spans were built: they still look their connections up
+    execs?.close(); // likewise: the last spans' processes are looked up there
     await server.close();
   })());
   return { telemetry, pipeline, server, capture, nat, network, stop };

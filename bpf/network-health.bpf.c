@@ -207,12 +207,19 @@ static __always_inline struct nh_record *sock_record(__u8 kind, const struct soc
 	return r;
 }
 
+/* The process's name (its thread-group leader's comm), never the calling thread's own name. */
+static __always_inline void process_comm(char *dst)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	BPF_CORE_READ_STR_INTO((char(*)[16])dst, task, group_leader, comm);
+}
+
 static __always_inline void on_connecting(__u64 key)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct nh_owner o = { .start_ns = bpf_ktime_get_boot_ns(), .tgid = tgid, .role = NH_ROLE_CLIENT,
 			      .last_state = TCP_SYN_SENT, .flags = NH_F_OWNER };
-	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	process_comm(o.comm);
 	bpf_map_update_elem(&nh_socks, &key, &o, BPF_ANY);
 }
 
@@ -220,7 +227,7 @@ static __always_inline void on_listen(const struct sock *sk)
 {
 	struct nh_listen_key k = { .netns = sk_netns(&sk->__sk_common), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
 	struct nh_listener l = { .tgid = bpf_get_current_pid_tgid() >> 32 };
-	bpf_get_current_comm(l.comm, sizeof(l.comm));
+	process_comm(l.comm);
 	bpf_map_update_elem(&nh_listeners, &k, &l, BPF_ANY);
 }
 

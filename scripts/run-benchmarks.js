@@ -16,6 +16,7 @@ mkdirSync(results, { recursive: true });
 // name, compiled script, arguments (full / quick), time limit in seconds
 const benches = [
   ['kernel-bpf-cost', 'bench/kernel/bpf-cost.js', [], ['--requests', '2000'], 120],
+  ['kernel-process-exec', 'bench/kernel/process-exec-cost.js', [], ['--execs', '500', '--threads', '1000', '--rounds', '1'], 120],
   ['kernel-ringbuf', 'bench/kernel/ringbuf-throughput.js', ['--events', '500000', '--rounds', '2'], ['--events', '100000', '--rounds', '1'], 120],
   ['protocols', 'bench/protocols/protocol-bench.js', [], [], 120],
   ['agent-red-metrics', 'bench/agent/red-metrics-aggregation.js', ['2000000'], ['200000'], 60],

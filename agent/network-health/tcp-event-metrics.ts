@@ -30,7 +30,7 @@ export function connectErrorType(errno: number): string {
   return CONNECT_ERRORS[errno] ?? '_OTHER';
 }
 
-export interface IdentityLookup { get(proc: ProcessInfo): ProcessIdentity }
+export interface IdentityLookup { get(proc: ProcessInfo, atNs?: number): ProcessIdentity }
 
 export class TcpEventMetrics {
   private readonly peers = new Map<string, Set<string>>();
@@ -43,7 +43,7 @@ export class TcpEventMetrics {
     let service = UNATTRIBUTED_SERVICE;
     let podUid: string | undefined;
     if (e.owner) {
-      const id = this.identities.get({ pid: e.owner.pid, tid: e.owner.pid, comm: e.owner.comm, cgroupId: 0n, netns: e.netns });
+      const id = this.identities.get({ pid: e.owner.pid, tid: e.owner.pid, comm: e.owner.comm, cgroupId: 0n, netns: e.netns }, e.tsNs);
       service = id.serviceName;
       podUid = id.podUid;
     } else {

@@ -8,6 +8,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { ProcessInfo } from '../capture/capture-events.js';
 import { SCHEMA_URL } from '../../common/semconv/semconv.js';
 import { CgroupPathIndex } from './cgroup-path-index.js';
+import type { ExecLookup } from '../process-exec/exec-table.js';
 
 export interface ProcessIdentity {
   pid: number;
@@ -115,27 +116,40 @@ export class ProcessResources {
   private readonly cache = new Map<number, { expires: number; id: ProcessIdentity }>();
   private readonly interned = new Map<string, ProcessIdentity>();
   private readonly host = hostname();
-  /** Processes whose /proc entries could not be read (gone or not permitted): named from comm. */
+  /** Processes whose /proc entries could not be read (gone or not permitted) and whose exec the kernel did not record: named from comm. */
   unreadable = 0;
+  /** Processes gone from /proc (or not permitted) named from the executable the kernel recorded at their exec. */
+  namedFromExec = 0;
 
+  /**
+   * execs: the executables the kernel recorded per tgid at exec (agent/process-exec); the
+   * executable comes from there first, /proc adds the command line, environment and cgroup.
+   */
   constructor(private readonly procRoot = '/proc', private readonly maxEntries = 8192, private readonly ttlMs = 30_000,
-    readonly cgroups = new CgroupPathIndex()) {}
+    readonly cgroups = new CgroupPathIndex(), private readonly execs?: ExecLookup) {}
 
-  get(proc: ProcessInfo): ProcessIdentity {
+  /** atNs: boot-clock time of the event (so an exec record of an earlier process with this pid is not used). */
+  get(proc: ProcessInfo, atNs?: number): ProcessIdentity {
     const now = Date.now();
     const hit = this.cache.get(proc.pid);
     if (hit && hit.expires > now) return hit.id;
     if (this.cache.size >= this.maxEntries) { this.cache.clear(); this.interned.clear(); } // rare; cheaper than LRU
-    const fresh = this.detect(proc);
-    if (hit && fresh === undefined) { // gone since we identified it: keep what we knew
+    const fresh = this.detect(proc, atNs);
+    if (hit && (fresh === undefined || fresh.gone)) { // gone since we identified it: keep what we knew
       hit.expires = now + this.ttlMs;
       return hit.id;
     }
     if (fresh === undefined) return this.fallback(proc, now);
+    if (fresh.gone) this.namedFromExec++;
+    return this.remember(proc.pid, fresh.id, now);
+  }
+
+  /** Identical attribute sets share one identity (and Resource). */
+  private remember(pid: number, fresh: ProcessIdentity, now: number): ProcessIdentity {
     const key = JSON.stringify(fresh.attributes);
     let id = this.interned.get(key);
     if (!id) this.interned.set(key, (id = fresh));
-    this.cache.set(proc.pid, { expires: now + this.ttlMs, id });
+    this.cache.set(pid, { expires: now + this.ttlMs, id });
     return id;
   }
 
@@ -151,8 +165,7 @@ export class ProcessResources {
     this.unreadable++;
     const attributes: Attributes = { 'service.name': proc.comm, 'process.pid': proc.pid, 'process.executable.name': proc.comm,
       'host.name': this.host, 'telemetry.sdk.name': 'sockeye', 'telemetry.sdk.language': 'nodejs' };
-    const path = this.cgroups.pathOf(proc.cgroupId);
-    const cg = path === undefined ? {} : idsFromCgroupPath(path);
+    const cg = this.cgroupIdsOfGone(proc);
     if (cg.containerId) attributes['container.id'] = cg.containerId;
     if (cg.podUid) attributes['k8s.pod.uid'] = cg.podUid;
     const key = JSON.stringify(attributes);
@@ -166,20 +179,42 @@ export class ProcessResources {
     return id;
   }
 
-  private detect(proc: ProcessInfo): ProcessIdentity | undefined {
+  /** A process gone from /proc: its container and pod from the cgroup id its event carried (cgroup v2). */
+  private cgroupIdsOfGone(proc: ProcessInfo): CgroupIds {
+    const path = this.cgroups.pathOf(proc.cgroupId);
+    return path === undefined ? {} : idsFromCgroupPath(path);
+  }
+
+  /**
+   * The executable from the kernel's exec record when there is one (never a thread's name), else
+   * from /proc/<pid>/exe; /proc adds the command line, OTEL_SERVICE_NAME and the cgroup when the
+   * process is still there (gone: it was not). undefined: neither source knows the process.
+   */
+  private detect(proc: ProcessInfo, atNs?: number): { id: ProcessIdentity; gone: boolean } | undefined {
     const dir = `${this.procRoot}/${proc.pid}`;
+    const exec = this.execs?.lookup(proc.pid, atNs);
     let exeName = proc.comm;
     let exePath: string | undefined;
-    try {
-      exePath = readlinkSync(`${dir}/exe`).replace(/ \(deleted\)$/, '');
-      exeName = basename(exePath);
-    } catch { /* gone or not permitted */ }
+    if (exec?.filename) {
+      exeName = basename(exec.filename);
+      // Relative when exec'd as ./server: /proc/<pid>/exe (if still there) gives the full path.
+      if (exec.filename.startsWith('/')) exePath = exec.filename;
+    }
+    if (exePath === undefined) {
+      try {
+        exePath = readlinkSync(`${dir}/exe`).replace(/ \(deleted\)$/, '');
+        if (!exec?.filename) exeName = basename(exePath);
+      } catch { /* gone or not permitted */ }
+    }
     const cmdline = readText(`${dir}/cmdline`);
+    // Empty: a zombie (exited, not yet reaped), whose /proc has nothing left to tell.
+    const gone = !cmdline;
+    if (gone && !exec?.filename) return undefined;
     const argv = cmdline ? cmdline.split('\0').filter((a) => a !== '') : [];
-    if (cmdline === undefined) return undefined;
-    const environ = readText(`${dir}/environ`);
+    const environ = gone ? undefined : readText(`${dir}/environ`);
     const serviceName = (environ && serviceNameFromEnviron(environ)) || serviceNameFromCommand(exeName, argv);
-    const cg = idsFromCgroup(readText(`${dir}/cgroup`) ?? '');
+    const cgroupText = gone ? undefined : readText(`${dir}/cgroup`);
+    const cg = cgroupText === undefined ? this.cgroupIdsOfGone(proc) : idsFromCgroup(cgroupText);
     const attributes: Attributes = {
       'service.name': serviceName,
       'process.pid': proc.pid,
@@ -193,6 +228,6 @@ export class ProcessResources {
     if (cg.containerId) attributes['container.id'] = cg.containerId;
     if (cg.podUid) attributes['k8s.pod.uid'] = cg.podUid;
     const resource = resourceFromAttributes(attributes, { schemaUrl: SCHEMA_URL });
-    return { pid: proc.pid, serviceName, ...(cg.podUid ? { podUid: cg.podUid } : {}), attributes, resource };
+    return { id: { pid: proc.pid, serviceName, ...(cg.podUid ? { podUid: cg.podUid } : {}), attributes, resource }, gone };
   }
 }

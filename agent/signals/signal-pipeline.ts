@@ -8,6 +8,8 @@ import { createBootClock, type BootClock } from './boot-clock.js';
 import { LiveStats } from './live-stats.js';
 import { PeerLinker } from './peer-linker.js';
 import { ProcessResources } from './process-resource.js';
+import { CgroupPathIndex } from './cgroup-path-index.js';
+import type { ExecLookup } from '../process-exec/exec-table.js';
 import { RedMetrics } from './red-metrics.js';
 import { RouteRegistry } from './route-template.js';
 import { LabelCap, OVERFLOW_VALUE } from './label-cap.js';
@@ -35,6 +37,8 @@ export interface SignalPipelineOptions {
   maxServices?: number;
   linkWaitMs?: number;
   procRoot?: string;
+  /** Executables the kernel recorded at exec, per tgid (agent/process-exec); absent: /proc only. */
+  execs?: ExecLookup;
   /** Drop transactions whose peer is one of this process's own sockets (the agent's export traffic). */
   excludeOwnPeers?: boolean;
   /** Ports of the OTLP endpoints we export to (see own-sockets.ts). */
@@ -70,7 +74,7 @@ export class SignalPipeline {
     this.routes = new RouteRegistry(opts.maxRoutesPerService ?? 200);
     this.labelCap = new LabelCap(opts.maxLabelValuesPerService ?? 100);
     this.builder = new SpanBuilder(opts.clock ?? createBootClock(), this.routes, opts.nat, this.labelCap);
-    this.resources = new ProcessResources(opts.procRoot);
+    this.resources = new ProcessResources(opts.procRoot, undefined, undefined, new CgroupPathIndex(), opts.execs);
     this.metrics = new RedMetrics({ telemetry: this.t, exporter: opts.metricExporter, exportIntervalMs: opts.metricExportIntervalMs,
       maxServices: opts.maxServices });
     if (opts.spanExporter) {
@@ -91,7 +95,8 @@ export class SignalPipeline {
     t.register('sockeye_spans_link_timeout_total', 'Server spans with a possibly local peer whose client side never showed up in time.', 'counter', () => [{ value: this.linker.counters.waitedUnlinked }]);
     t.register('sockeye_traceparent_adopted_total', 'Spans that joined a trace carried in a W3C traceparent.', 'counter', () => [{ value: this.linker.counters.adoptedTraceparent }]);
     t.register('sockeye_live_view_entries_dropped_total', 'Records not shown in the live view because it hit its row cap.', 'counter', () => [{ value: this.live.dropped }]);
-    t.register('sockeye_process_unreadable_total', 'Processes whose /proc entries were gone or unreadable (named from comm).', 'counter', () => [{ value: this.resources.unreadable }]);
+    t.register('sockeye_process_unreadable_total', 'Processes whose /proc entries were gone or unreadable and whose exec the kernel had not recorded (named from the process comm).', 'counter', () => [{ value: this.resources.unreadable }]);
+    t.register('sockeye_process_named_from_exec_total', 'Processes gone from /proc (or not permitted) named from the executable the kernel recorded at their exec.', 'counter', () => [{ value: this.resources.namedFromExec }]);
     t.register('sockeye_cgroup_index_scans_total', 'Walks of the cgroup v2 mount to place processes that were gone before /proc was read.', 'counter', () => [{ value: this.resources.cgroups.scans }]);
     t.register('sockeye_cgroup_index_truncated_total', 'cgroup walks stopped at their directory bound (cgroups beyond it stay unknown).', 'counter', () => [{ value: this.resources.cgroups.truncatedScans }]);
     if (this.natLate) {
@@ -117,7 +122,7 @@ export class SignalPipeline {
         this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: 'agent_own_traffic' });
         return;
       }
-      const who = this.resources.get(tx.process);
+      const who = this.resources.get(tx.process, tx.startNs);
       const built = this.builder.build(tx, who);
       if (typeof built === 'string') {
         this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: built });

@@ -265,9 +265,12 @@ test('DNS with dig against a local DNS server: NOERROR, NXDOMAIN, and an unanswe
       assert.equal(s.kind, CLIENT);
       assert.equal(s.name, 'DNS A');
       assert.equal(s.attributes['dns.question.type'], 'A');
-      // dig exits within milliseconds, often before its events reach userspace; then the process
-      // is named from the kernel's thread comm (a known gap). It is never attributed to us.
+      // dig exits within milliseconds, often before its events reach userspace, and does its I/O
+      // from libisc threads (isc-net-0000): named from the executable the kernel recorded at exec.
       assert.notEqual(s.resource['process.pid'], process.pid);
+      assert.equal(s.resource['service.name'], 'dig');
+      assert.equal(s.resource['process.executable.name'], 'dig');
+      assert.equal(s.resource['process.executable.path'], '/usr/bin/dig');
     }
     assert.equal(by('ok.sockeye.test').attributes['dns.response_code'], 'NOERROR');
     assert.deepEqual(by('ok.sockeye.test').attributes['dns.answers'], ['198.18.0.7']);

@@ -160,3 +160,31 @@ test('container.id and k8s.pod.uid from cgroup paths (systemd and cgroupfs drive
   assert.deepEqual(idsFromCgroup(`0::/system.slice/docker-${id}.scope\n`), { containerId: id });
   assert.deepEqual(idsFromCgroup('0::/user.slice/user-0.slice/session-1.scope\n'), {});
 });
+
+test('the kernel\'s exec record names a process first; /proc only enriches', async () => {
+  const records = new Map([[0x3ffffffe, { filename: '/opt/shop/bin/checkout-worker', forked: false }],
+    [0x3ffffffd, { filename: './relative-tool', forked: false }]]);
+  const execs = { lookup: (tgid: number) => records.get(tgid) };
+  const { CgroupPathIndex } = await import('../../agent/signals/cgroup-path-index.js');
+  const r = new ProcessResources('/proc', 8192, 30_000, new CgroupPathIndex(), execs);
+  // Gone from /proc: named from the executable it was exec'd as, not from its (thread-set) comm.
+  const gone = r.get({ pid: 0x3ffffffe, tid: 0x3ffffffe, comm: 'worker-thread-7', cgroupId: 0n, netns: 0 });
+  assert.equal(gone.serviceName, 'checkout-worker');
+  assert.equal(gone.attributes['process.executable.name'], 'checkout-worker');
+  assert.equal(gone.attributes['process.executable.path'], '/opt/shop/bin/checkout-worker');
+  assert.equal(gone.attributes['process.command'], undefined, 'no command line is invented');
+  assert.equal(r.namedFromExec, 1);
+  assert.equal(r.unreadable, 0);
+  // exec'd with a relative path and gone: the name, but no path that is not a full path.
+  const rel = r.get({ pid: 0x3ffffffd, tid: 0x3ffffffd, comm: 'x', cgroupId: 0n, netns: 0 });
+  assert.equal(rel.attributes['process.executable.name'], 'relative-tool');
+  assert.equal(rel.attributes['process.executable.path'], undefined);
+  // Alive: the exec record names the executable, /proc adds OTEL_SERVICE_NAME and the command line.
+  await withChild({ OTEL_SERVICE_NAME: 'checkout' }, ['-e', 'console.log("up"); setInterval(() => {}, 1000)'], (pid) => {
+    records.set(pid, { filename: process.execPath, forked: false });
+    const id = r.get({ pid, tid: pid, comm: 'libuv-worker', cgroupId: 0n, netns: 0 });
+    assert.equal(id.serviceName, 'checkout');
+    assert.equal(id.attributes['process.executable.path'], process.execPath);
+    assert.equal(id.attributes['process.command'], process.execPath);
+  });
+});
