@@ -11,19 +11,23 @@ import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import { ProtobufTraceSerializer, type IExportTraceServiceResponse, type ISerializer } from '@opentelemetry/otlp-transformer';
 import { encodeTraceRequest, type ResourceGroup, type SpanReader } from '../../common/otlp/trace-encoder.js';
+import { TxSpan } from '../signals/tx-span.js';
 
 const resourceCache = new WeakMap<object, Uint8Array>();
 
 /** W3C trace flags plus "has is_remote" (bit 8) and is_remote (bit 9), as the SDK writes them. */
 const flagsOf = (traceFlags: number, remote: boolean | undefined) => 0x100 | (traceFlags & 0xff) | (remote ? 0x200 : 0);
 
+/** The agent's own spans hold their context fields; spanContext() would make an object per read. */
+const ctx = (s: ReadableSpan) => (s instanceof TxSpan ? s : s.spanContext());
+
 /** How an OpenTelemetry JS ReadableSpan is read (API kinds are the proto's minus one). */
 export const READABLE_SPAN: SpanReader<ReadableSpan, TimedEvent, Link> = {
-  traceId: (s) => s.spanContext().traceId,
-  spanId: (s) => s.spanContext().spanId,
+  traceId: (s) => ctx(s).traceId,
+  spanId: (s) => ctx(s).spanId,
   parentSpanId: (s) => s.parentSpanContext?.spanId,
-  traceState: (s) => s.spanContext().traceState?.serialize(),
-  flags: (s) => flagsOf(s.spanContext().traceFlags, s.parentSpanContext?.isRemote),
+  traceState: (s) => ctx(s).traceState?.serialize(),
+  flags: (s) => flagsOf(ctx(s).traceFlags, s.parentSpanContext?.isRemote),
   kind: (s) => s.kind + 1,
   start: (s) => s.startTime,
   end: (s) => s.endTime,

@@ -24,6 +24,9 @@ export class TxSpan implements ReadableSpan {
   readonly droppedAttributesCount = 0;
   readonly droppedEventsCount = 0;
   readonly droppedLinksCount = 0;
+  /** The span's own context fields, readable without spanContext()'s object (the encoder reads these). */
+  readonly traceFlags = TraceFlags.SAMPLED;
+  readonly traceState = undefined;
 
   constructor(
     public name: string,
