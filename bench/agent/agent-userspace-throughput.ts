@@ -9,8 +9,9 @@
 // process (= per core). The input is a few large Buffers, so the heap the bench holds does not
 // weigh on the garbage collector (the earlier version pre-made 200k event objects per stage and
 // its gRPC stage measured mostly major GCs of that heap).
-// Run: node dist/bench/agent/agent-userspace-throughput.js [transactions]
+// Run: node dist/bench/agent/agent-userspace-throughput.js [transactions] [--only-export]
 import { fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js';
 import { EventDecoder } from '../../agent/capture/event-decoder.js';
 import type { Transaction } from '../../agent/protocols/transaction.js';
@@ -105,6 +106,22 @@ async function rssRun(n: number, port: number): Promise<void> {
   process.exit(0);
 }
 
+/** CPU seconds per thread name of this process (/proc/self/task): main thread, V8 GC helpers, libuv pool. */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const st = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === process.pid ? 'main' : st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')).replace(/[0-9]+$/, '').trim();
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    } catch { /* thread gone */ }
+  }
+  return out;
+}
+const threadShare = (a: Map<string, number>, b: Map<string, number>) => [...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const)
+  .filter(([, v]) => v > 0.005).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ');
+
 const sum = (t: TelemetryRegistry, name: string, reasons: string[]) => reasons.reduce((a, reason) => a + t.get(name, { reason }), 0);
 
 /** The whole path with export to the sink over one transport; returns tx/s per core. */
@@ -120,11 +137,13 @@ async function fullPath(n: number, batches: Buffer[], warm: Buffer[], target: Ot
   const before = await sinkStats();
   const exported0 = telemetry.get('sockeye_spans_exported_total');
   const feed = feeder(p, (tx) => p.onTransaction(tx));
+  const threads0 = threadCpu();
   const cpu = await cpuSecondsAsync(async () => {
     for (const b of batches) { feed(b); await backpressure(telemetry, 30_000); }
     await p.flush();
   });
   const rate = row(label, n, cpu);
+  console.log(`   CPU by thread: ${threadShare(threads0, threadCpu())}`);
   const after = await sinkStats();
   const dropped = sum(telemetry, 'sockeye_spans_dropped_total', ['queue_full', 'export_failed']);
   console.log(`   spans exported ${telemetry.get('sockeye_spans_exported_total') - exported0} of ${n}, dropped ${dropped}; sink received ${((after.bytes - before.bytes) / 2 ** 20).toFixed(1)} MiB in ${after.exports - before.exports} requests`);
@@ -133,7 +152,7 @@ async function fullPath(n: number, batches: Buffer[], warm: Buffer[], target: Ot
 }
 
 async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 200_000);
+  const n = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 200_000);
   console.log(`agent userspace throughput: ${n.toLocaleString('en-US')} HTTP/1.1 server transactions from raw ring-buffer batches, 64 keep-alive connections, node ${process.version}`);
   const clock = fromEpoch(1_700_000_000, 0);
   const warm = ringBatchList(20_000, 64, 1);
@@ -141,8 +160,9 @@ async function main(): Promise<void> {
   const records = batches.reduce((a, b) => a + b.length, 0);
   console.log(`   input: ${batches.length} batches, ${(records / 2 ** 20).toFixed(1)} MiB of records`);
 
+  const onlyFull = process.argv.includes('--only-export');
   // 0. decoder alone
-  {
+  if (!onlyFull) {
     const d0 = new EventDecoder();
     for (const b of warm) d0.decodeBatch(b);
     const d = new EventDecoder();
@@ -152,7 +172,7 @@ async function main(): Promise<void> {
     row('0 decoder (ring records → events)', n, cpu);
   }
   // 1. decoder + engine
-  {
+  if (!onlyFull) {
     let txs = 0;
     const w = feeder(undefined, () => { txs++; });
     for (const b of warm) w(b);
@@ -164,7 +184,7 @@ async function main(): Promise<void> {
   }
   // 2. signals alone, from recorded transactions
   let signalsRate = 0;
-  {
+  if (!onlyFull) {
     const txs: Transaction[] = [];
     const f = feeder(undefined, (tx) => txs.push(tx));
     for (const b of batches) f(b);
@@ -176,7 +196,7 @@ async function main(): Promise<void> {
   }
   // 3. decoder + engine + signals + batching + OTLP protobuf encoding (no network): SDK serializer vs ours
   const encodeRates: number[] = [];
-  for (const [label, serialize] of [['SDK ProtobufTraceSerializer', (sp: ReadableSpan[]) => ProtobufTraceSerializer.serializeRequest(sp)!],
+  if (!onlyFull) for (const [label, serialize] of [['SDK ProtobufTraceSerializer', (sp: ReadableSpan[]) => ProtobufTraceSerializer.serializeRequest(sp)!],
     ['common encoder', encodeSpans]] as const) {
     const exp = new EncodeOnlyExporter(serialize);
     const telemetry = new TelemetryRegistry();
@@ -195,7 +215,7 @@ async function main(): Promise<void> {
     console.log(`   encoded ${(exp.bytes / 2 ** 20).toFixed(1)} MiB of OTLP, ${(exp.bytes / n).toFixed(0)} B/span, queue-full drops ${dropped}`);
     await p.shutdown();
   }
-  console.log(`   common encoder vs SDK serializer, whole path: ${(encodeRates[1]! / encodeRates[0]!).toFixed(2)}×`);
+  if (!onlyFull) console.log(`   common encoder vs SDK serializer, whole path: ${(encodeRates[1]! / encodeRates[0]!).toFixed(2)}×`);
   // 4. full: ... + export to an OTLP sink in another process, per transport and compression
   const child = fork(new URL(import.meta.url).pathname, ['--sink'], { stdio: 'inherit' });
   const { port, httpPort } = await new Promise<{ port: number; httpPort: number }>((r) => child.once('message', (m) => r(m as never)));
@@ -207,7 +227,7 @@ async function main(): Promise<void> {
     await fullPath(n, batches, warm, http, '4 full: + OTLP/HTTP protobuf export', sinkStats);
     await fullPath(n, batches, warm, { ...grpc, compression: 'gzip' }, '4 full: + OTLP/gRPC export, gzip', sinkStats);
     await fullPath(n, batches, warm, { ...http, compression: 'gzip' }, '4 full: + OTLP/HTTP export, gzip', sinkStats);
-    console.log(`   full path (gRPC) vs signals-only: share of cost outside span/metric building: ${((1 - full / signalsRate) * 100).toFixed(0)}%`);
+    if (!onlyFull) console.log(`   full path (gRPC) vs signals-only: share of cost outside span/metric building: ${((1 - full / signalsRate) * 100).toFixed(0)}%`);
     const rss = fork(new URL(import.meta.url).pathname, ['--rss', String(n), String(port)], { stdio: ['inherit', 'pipe', 'inherit', 'ipc'] });
     const m = await new Promise<{ rest: number; peak: number; rate: number; exported: number }>((r) => rss.once('message', (x) => r(x as never)));
     console.log(`RSS of the agent pipeline in a fresh process: at rest ${m.rest.toFixed(0)} MB, peak under load ${m.peak.toFixed(0)} MB (goal ≤ 75 MB); ${Math.round(m.rate).toLocaleString('en-US')} tx/s per core there (gRPC), ${m.exported} spans exported`);
