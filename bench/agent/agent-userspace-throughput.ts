@@ -19,11 +19,20 @@ import { SignalPipeline } from '../../agent/signals/signal-pipeline.js';
 import { fromEpoch } from '../../agent/signals/boot-clock.js';
 import { createMetricExporter, createSpanExporter, type OtlpTarget } from '../../agent/export/otlp-exporters.js';
 import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import { createOtlpGrpcExporterMetrics } from '@opentelemetry/otlp-grpc-exporter-base';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { ExportResultCode } from '@opentelemetry/core';
 import { encodeSpans } from '../../agent/export/otlp-span-encoder.js';
 import { ringBatchList, ringBatches } from './ring-records.js';
+import { RawHttp2GrpcTransport } from './raw-http2-transport.js';
+import { OTLPExporterBase, createOtlpNetworkExportDelegate } from '@opentelemetry/otlp-exporter-base';
+import { FastTraceSerializer } from '../../agent/export/otlp-span-encoder.js';
+
+class RawSpanExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {}
+const rawHttp2Exporter = (endpoint: string): SpanExporter => new RawSpanExporter(createOtlpNetworkExportDelegate(
+  { timeoutMillis: 10_000, concurrencyLimit: 32, compression: 'none' as never }, FastTraceSerializer,
+  createOtlpGrpcExporterMetrics('raw_http2_span_exporter', TraceExporterMetricsHelper, endpoint, undefined), new RawHttp2GrpcTransport(endpoint)));
 
 /** decoder → engine, as agent/agent.ts wires them (process identities looked up per event). */
 function feeder(p: SignalPipeline | undefined, sink: (tx: Transaction) => void): (batch: Buffer) => void {
@@ -126,10 +135,10 @@ const sum = (t: TelemetryRegistry, name: string, reasons: string[]) => reasons.r
 
 /** The whole path with export to the sink over one transport; returns tx/s per core. */
 async function fullPath(n: number, batches: Buffer[], warm: Buffer[], target: OtlpTarget, label: string,
-  sinkStats: () => Promise<{ bytes: number; exports: number }>): Promise<number> {
+  sinkStats: () => Promise<{ bytes: number; exports: number }>, spanExporter?: SpanExporter): Promise<number> {
   const telemetry = new TelemetryRegistry();
   const clock = fromEpoch(1_700_000_000, 0);
-  const p = new SignalPipeline({ telemetry, clock, linkWaitMs: 0, liveStats: false, spanExporter: createSpanExporter(target, 'fast', { telemetry }),
+  const p = new SignalPipeline({ telemetry, clock, linkWaitMs: 0, liveStats: false, spanExporter: spanExporter ?? createSpanExporter(target, 'fast', { telemetry }),
     metricExporter: createMetricExporter(target), metricExportIntervalMs: 1000, spanQueueSize: 65_536, spanBatchSize: 2048, spanDelayMs: 5 });
   const warmFeed = feeder(p, (tx) => p.onTransaction(tx));
   for (const b of warm) warmFeed(b);
@@ -138,12 +147,14 @@ async function fullPath(n: number, batches: Buffer[], warm: Buffer[], target: Ot
   const exported0 = telemetry.get('sockeye_spans_exported_total');
   const feed = feeder(p, (tx) => p.onTransaction(tx));
   const threads0 = threadCpu();
+  const ru0 = process.resourceUsage();
   const cpu = await cpuSecondsAsync(async () => {
     for (const b of batches) { feed(b); await backpressure(telemetry, 30_000); }
     await p.flush();
   });
   const rate = row(label, n, cpu);
-  console.log(`   CPU by thread: ${threadShare(threads0, threadCpu())}`);
+  const ru = process.resourceUsage();
+  console.log(`   CPU by thread: ${threadShare(threads0, threadCpu())}; user ${((ru.userCPUTime - ru0.userCPUTime) / 1e6).toFixed(2)} s, system ${((ru.systemCPUTime - ru0.systemCPUTime) / 1e6).toFixed(2)} s, ${ru.voluntaryContextSwitches - ru0.voluntaryContextSwitches} voluntary context switches`);
   const after = await sinkStats();
   const dropped = sum(telemetry, 'sockeye_spans_dropped_total', ['queue_full', 'export_failed']);
   console.log(`   spans exported ${telemetry.get('sockeye_spans_exported_total') - exported0} of ${n}, dropped ${dropped}; sink received ${((after.bytes - before.bytes) / 2 ** 20).toFixed(1)} MiB in ${after.exports - before.exports} requests`);
@@ -224,6 +235,7 @@ async function main(): Promise<void> {
     const grpc = { protocol: 'grpc' as const, endpoint: `http://127.0.0.1:${port}` };
     const http = { protocol: 'http/protobuf' as const, endpoint: `http://127.0.0.1:${httpPort}` };
     const full = await fullPath(n, batches, warm, grpc, '4 full: + OTLP/gRPC export', sinkStats);
+    await fullPath(n, batches, warm, grpc, '4 full: + gRPC on bare node:http2 (bench only)', sinkStats, rawHttp2Exporter(grpc.endpoint));
     await fullPath(n, batches, warm, http, '4 full: + OTLP/HTTP protobuf export', sinkStats);
     await fullPath(n, batches, warm, { ...grpc, compression: 'gzip' }, '4 full: + OTLP/gRPC export, gzip', sinkStats);
     await fullPath(n, batches, warm, { ...http, compression: 'gzip' }, '4 full: + OTLP/HTTP export, gzip', sinkStats);
