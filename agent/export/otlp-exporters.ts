@@ -44,7 +44,7 @@ export type SpanEncoding = 'fast' | 'sdk';
 /** The SDK's span exporter with our serializer swapped in (same transport, retry, env handling). */
 class FastSpanExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {}
 
-/** Where export outcomes the BatchSpanProcessor cannot see are counted (retries, partial success). */
+/** Where export outcomes the span queue cannot see are counted (retries, partial success). */
 export interface ExportTelemetry { telemetry?: TelemetryRegistry }
 
 /** A serializer that counts spans the endpoint rejected in a partial_success (the SDK only logs them). */

@@ -27,6 +27,8 @@ export interface SignalPipelineOptions {
   metricExportIntervalMs?: number;
   exportTimeoutMs?: number;
   spanQueueSize?: number;
+  /** Bound on the estimated encoded bytes of queued spans (agent/export/span-export.ts). */
+  spanQueueBytes?: number;
   spanBatchSize?: number;
   spanDelayMs?: number;
   maxRoutesPerService?: number;
@@ -74,7 +76,7 @@ export class SignalPipeline {
     this.metrics = new RedMetrics({ telemetry: this.t, exporter: opts.metricExporter, exportIntervalMs: opts.metricExportIntervalMs,
       maxServices: opts.maxServices });
     if (opts.spanExporter) {
-      this.export = new SpanExport({ exporter: opts.spanExporter, telemetry: this.t, maxQueueSize: opts.spanQueueSize,
+      this.export = new SpanExport({ exporter: opts.spanExporter, telemetry: this.t, maxQueueSize: opts.spanQueueSize, maxQueueBytes: opts.spanQueueBytes,
         maxExportBatchSize: opts.spanBatchSize, scheduledDelayMillis: opts.spanDelayMs, exportTimeoutMillis: opts.exportTimeoutMs });
     }
     if (opts.nat) this.natLate = new NatLateLookup<TxSpan>(opts.nat, opts.natMissWaitMs ?? 500, (s) => this.release(s), opts.spanQueueSize);

@@ -1,5 +1,5 @@
 // A finished span built straight from a Transaction, shaped as the SDK's ReadableSpan so the
-// BatchSpanProcessor and OTLP exporters take it as is. We build these ourselves because we need
+// span queue and the SDK's OTLP exporters take it as is. We build these ourselves because we need
 // kernel start/end times and carried/linked ids, which Tracer.startSpan does not allow.
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type Link, type SpanContext, type SpanStatus } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';

@@ -21,7 +21,7 @@ import { createMetricExporter, createSpanExporter, type OtlpTarget } from '../..
 import { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import { ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { createOtlpGrpcExporterMetrics } from '@opentelemetry/otlp-grpc-exporter-base';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { ExportResultCode } from '@opentelemetry/core';
 import { encodeSpans } from '../../agent/export/otlp-span-encoder.js';
 import { ringBatchList, ringBatches } from './ring-records.js';
@@ -79,9 +79,11 @@ const row = (name: string, tx: number, cpu: number) => {
 /** Exporter that only encodes (the SDK's own OTLP protobuf serializer), to isolate encoding cost. */
 class EncodeOnlyExporter implements SpanExporter {
   bytes = 0;
+  spans = 0;
   constructor(private readonly serialize: (spans: ReadableSpan[]) => Uint8Array) {}
   export(spans: ReadableSpan[], done: (r: { code: ExportResultCode }) => void): void {
     this.bytes += this.serialize(spans).length;
+    this.spans += spans.length;
     done({ code: ExportResultCode.SUCCESS });
   }
   async shutdown(): Promise<void> {}
@@ -227,6 +229,29 @@ async function main(): Promise<void> {
     await p.shutdown();
   }
   if (!onlyFull) console.log(`   common encoder vs SDK serializer, whole path: ${(encodeRates[1]! / encodeRates[0]!).toFixed(2)}×`);
+  // 3b. the same with the SDK's BatchSpanProcessor in place of our span queue (agent/export/span-export.ts)
+  if (!onlyFull) {
+    const exp = new EncodeOnlyExporter(encodeSpans);
+    const bsp = new BatchSpanProcessor({ exporter: exp, maxQueueSize: 65_536, maxExportBatchSize: 2048, scheduledDelayMillis: 5 });
+    const telemetry = new TelemetryRegistry();
+    const p = new SignalPipeline({ telemetry, clock, linkWaitMs: 0, liveStats: false, onSpan: (s) => bsp.onEnd(s) });
+    const w = feeder(p, (tx) => p.onTransaction(tx));
+    for (const b of warm) w(b);
+    await bsp.forceFlush();
+    const f = feeder(p, (tx) => p.onTransaction(tx));
+    exp.spans = 0;
+    const cpu = await cpuSecondsAsync(async () => {
+      for (const b of batches) {
+        f(b);
+        while (telemetry.get('sockeye_spans_total') - 20_000 - exp.spans > 30_000) await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setImmediate(r));
+      }
+      await bsp.forceFlush();
+    });
+    row('3b same, SDK BatchSpanProcessor as the queue', n, cpu);
+    console.log(`   exported ${exp.spans} of ${n}`);
+    await bsp.shutdown();
+  }
   // 4. full: ... + export to an OTLP sink in another process, per transport and compression
   const child = fork(new URL(import.meta.url).pathname, ['--sink'], { stdio: 'inherit' });
   const { port, httpPort } = await new Promise<{ port: number; httpPort: number }>((r) => child.once('message', (m) => r(m as never)));
