@@ -173,7 +173,9 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
   capture.onEvents((events) => {
     // Identify processes while they live: short-lived clients (curl, dig) are often gone by the
     // time their transaction completes. A cache hit is one Map lookup.
-    for (let i = 0; i < events.length; i++) pipeline.resources.get(events[i]!.process);
+    const now = Date.now(); // once per batch: TTLs and link deadlines read it (batch-clock.ts)
+    pipeline.batchClock.set(now);
+    for (let i = 0; i < events.length; i++) pipeline.resources.get(events[i]!.process, now);
     engine.push(events);
   });
   const housekeeping = setInterval(() => {

@@ -121,8 +121,7 @@ export class ProcessResources {
   constructor(private readonly procRoot = '/proc', private readonly maxEntries = 8192, private readonly ttlMs = 30_000,
     readonly cgroups = new CgroupPathIndex()) {}
 
-  get(proc: ProcessInfo): ProcessIdentity {
-    const now = Date.now();
+  get(proc: ProcessInfo, now = Date.now()): ProcessIdentity {
     const hit = this.cache.get(proc.pid);
     if (hit && hit.expires > now) return hit.id;
     if (this.cache.size >= this.maxEntries) { this.cache.clear(); this.interned.clear(); } // rare; cheaper than LRU

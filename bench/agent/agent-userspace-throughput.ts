@@ -40,7 +40,11 @@ function feeder(p: SignalPipeline | undefined, sink: (tx: Transaction) => void):
   const e = new ProtocolEngine({}, sink, undefined, p ? (id) => p.connectionClosed(id) : undefined);
   return (batch) => {
     const events = d.decodeBatch(batch);
-    if (p) for (let i = 0; i < events.length; i++) p.resources.get(events[i]!.process);
+    if (p) {
+      const now = Date.now();
+      p.batchClock.set(now);
+      for (let i = 0; i < events.length; i++) p.resources.get(events[i]!.process, now);
+    }
     e.push(events);
   };
 }
