@@ -9,9 +9,11 @@
 // process (= per core). The input is a few large Buffers, so the heap the bench holds does not
 // weigh on the garbage collector (the earlier version pre-made 200k event objects per stage and
 // its gRPC stage measured mostly major GCs of that heap).
-// Run: node dist/bench/agent/agent-userspace-throughput.js [transactions] [--only-export]
+// Run: node dist/bench/agent/agent-userspace-throughput.js [transactions] [--only-export] [--baseline OLD/dist]
+// (--baseline: only the before/after comparison of the whole path, this tree against OLD/dist.)
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ProtocolEngine } from '../../agent/protocols/engine/protocol-engine.js';
 import { EventDecoder } from '../../agent/capture/event-decoder.js';
 import type { Transaction } from '../../agent/protocols/transaction.js';
@@ -168,8 +170,68 @@ async function fullPath(n: number, batches: Buffer[], warm: Buffer[], target: Ot
   return rate;
 }
 
+/** The agent modules of one built tree (this dist, or an older one given with --baseline). */
+interface Tree {
+  name: string;
+  EventDecoder: typeof EventDecoder; ProtocolEngine: typeof ProtocolEngine; SignalPipeline: typeof SignalPipeline;
+  TelemetryRegistry: typeof TelemetryRegistry; createSpanExporter: typeof createSpanExporter; createMetricExporter: typeof createMetricExporter;
+  encodeSpans: typeof encodeSpans;
+}
+async function loadTree(name: string, dist: string): Promise<Tree> {
+  const m = async (path: string) => import(`${dist}/${path}`);
+  return { name, EventDecoder: (await m('agent/capture/event-decoder.js')).EventDecoder, ProtocolEngine: (await m('agent/protocols/engine/protocol-engine.js')).ProtocolEngine,
+    SignalPipeline: (await m('agent/signals/signal-pipeline.js')).SignalPipeline, TelemetryRegistry: (await m('common/telemetry/telemetry-registry.js')).TelemetryRegistry,
+    ...(await m('agent/export/otlp-exporters.js')), encodeSpans: (await m('agent/export/otlp-span-encoder.js')).encodeSpans };
+}
+
+/** One tree's whole path (ring → spans → encoded, and exported when `target`), tx/s per core. */
+async function treePath(t: Tree, n: number, batches: Buffer[], warm: Buffer[], target?: OtlpTarget): Promise<number> {
+  const telemetry = new t.TelemetryRegistry();
+  const spanExporter = target ? t.createSpanExporter(target, 'fast', { telemetry }) : new EncodeOnlyExporter(t.encodeSpans);
+  const p = new t.SignalPipeline({ telemetry, clock: fromEpoch(1_700_000_000, 0), linkWaitMs: 0, liveStats: false, spanExporter,
+    ...(target ? { metricExporter: t.createMetricExporter(target), metricExportIntervalMs: 1000 } : {}), spanQueueSize: 65_536, spanBatchSize: 2048, spanDelayMs: 5 });
+  const feed = () => {
+    const d = new t.EventDecoder();
+    const e = new t.ProtocolEngine({}, (tx) => p.onTransaction(tx), undefined, (id) => p.connectionClosed(id));
+    return (batch: Buffer) => {
+      const events = d.decodeBatch(batch);
+      const now = Date.now();
+      p.batchClock?.set(now);
+      for (let i = 0; i < events.length; i++) p.resources.get(events[i]!.process, now);
+      e.push(events);
+    };
+  };
+  const w = feed();
+  for (const b of warm) w(b);
+  await p.flush();
+  const f = feed();
+  const cpu = await cpuSecondsAsync(async () => {
+    for (const b of batches) { f(b); await backpressure(telemetry, 30_000); }
+    await p.flush();
+  });
+  await p.shutdown();
+  return n / cpu;
+}
+
+/** Before/after in one run: both trees on the same input, rounds alternating, medians. */
+async function compareTrees(n: number, batches: Buffer[], warm: Buffer[], baseline: string, port: number, httpPort: number): Promise<void> {
+  const here = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+  const trees = [await loadTree('baseline', baseline), await loadTree('this tree', here)];
+  const paths: [string, OtlpTarget | undefined][] = [['ring → spans → OTLP bytes', undefined],
+    ['+ OTLP/gRPC export', { protocol: 'grpc', endpoint: `http://127.0.0.1:${port}` }],
+    ['+ OTLP/HTTP export', { protocol: 'http/protobuf', endpoint: `http://127.0.0.1:${httpPort}` }]];
+  console.log(`before/after, same run (baseline ${baseline}), 3 rounds alternating, median µs per transaction:`);
+  for (const [label, target] of paths) {
+    const rates = trees.map(() => [] as number[]);
+    for (let r = 0; r < 3; r++) for (let i = 0; i < trees.length; i++) rates[i]!.push(await treePath(trees[i]!, n, batches, warm, target));
+    const med = rates.map((xs) => [...xs].sort((a, b) => a - b)[1]!);
+    console.log(`   ${label.padEnd(28)} baseline ${(1e6 / med[0]!).toFixed(2)} µs/tx, this tree ${(1e6 / med[1]!).toFixed(2)} µs/tx (${(med[1]! / med[0]!).toFixed(2)}× the rate)`);
+  }
+}
+
 async function main(): Promise<void> {
-  const n = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 200_000);
+  const bl = process.argv.indexOf('--baseline');
+  const n = Number(process.argv.slice(2).find((a, i) => !a.startsWith('--') && i + 2 !== bl + 1) ?? 200_000);
   console.log(`agent userspace throughput: ${n.toLocaleString('en-US')} HTTP/1.1 server transactions from raw ring-buffer batches, 64 keep-alive connections, node ${process.version}`);
   const clock = fromEpoch(1_700_000_000, 0);
   const warm = ringBatchList(20_000, 64, 1);
@@ -177,7 +239,7 @@ async function main(): Promise<void> {
   const records = batches.reduce((a, b) => a + b.length, 0);
   console.log(`   input: ${batches.length} batches, ${(records / 2 ** 20).toFixed(1)} MiB of records`);
 
-  const onlyFull = process.argv.includes('--only-export');
+  const onlyFull = process.argv.includes('--only-export') || bl > 0;
   // 0. decoder alone
   if (!onlyFull) {
     const d0 = new EventDecoder();
@@ -259,6 +321,11 @@ async function main(): Promise<void> {
   // 4. full: ... + export to an OTLP sink in another process, per transport and compression
   const child = fork(new URL(import.meta.url).pathname, ['--sink'], { stdio: 'inherit' });
   const { port, httpPort } = await new Promise<{ port: number; httpPort: number }>((r) => child.once('message', (m) => r(m as never)));
+  const bi = process.argv.indexOf('--baseline');
+  if (bi > 0) {
+    try { await compareTrees(n, batches, warm, resolve(process.argv[bi + 1]!), port, httpPort); } finally { child.kill(); }
+    return;
+  }
   const sinkStats = () => new Promise<{ bytes: number; exports: number }>((r) => { child.once('message', (m) => r(m as never)); child.send('stats'); });
   try {
     const grpc = { protocol: 'grpc' as const, endpoint: `http://127.0.0.1:${port}` };
