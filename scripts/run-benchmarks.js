@@ -19,7 +19,7 @@ const benches = [
   ['kernel-ringbuf', 'bench/kernel/ringbuf-throughput.js', ['--events', '500000', '--rounds', '2'], ['--events', '100000', '--rounds', '1'], 120],
   ['protocols', 'bench/protocols/protocol-bench.js', [], [], 120],
   ['agent-red-metrics', 'bench/agent/red-metrics-aggregation.js', ['2000000'], ['200000'], 60],
-  ['agent-userspace', 'bench/agent/agent-userspace-throughput.js', ['100000'], ['20000'], 180],
+  ['agent-userspace', 'bench/agent/agent-userspace-throughput.js', ['100000'], ['20000'], 300],
   ['otlp-trace-encoder', 'bench/otlp/trace-encoder-shared.js', ['2048', '9'], ['2048', '3'], 60],
   ['collector-pipeline', 'bench/collector/pipeline-throughput.js', ['--spans', '200000', '--rounds', '2'], ['--spans', '40000', '--rounds', '1'], 180],
   ['collector-k8s-cache', 'bench/collector/k8s-cache-rss.js', ['10000'], ['2000'], 120],
