@@ -134,7 +134,7 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
     spanExporter: cfg.export.enabled ? createSpanExporter(target, 'fast', { telemetry }) : undefined,
     metricExporter: cfg.export.enabled ? createMetricExporter(target) : undefined,
     metricExportIntervalMs: cfg.export.metricIntervalMs, exportTimeoutMs: cfg.export.timeoutMs,
-    spanQueueSize: cfg.export.spanQueueSize, spanBatchSize: cfg.export.spanBatchSize, spanDelayMs: cfg.export.spanDelayMs,
+    spanQueueSize: cfg.export.spanQueueSize, spanQueueBytes: cfg.export.spanQueueBytes, spanBatchSize: cfg.export.spanBatchSize, spanDelayMs: cfg.export.spanDelayMs,
     maxRoutesPerService: cfg.signals.maxRoutesPerService, maxLabelValuesPerService: cfg.signals.maxLabelValuesPerService, maxServices: cfg.signals.maxServices, linkWaitMs: cfg.signals.linkWaitMs,
     excludeOwnPeers: cfg.capture.excludeSelf, exportPorts: exportPorts(cfg.export.endpoint), nat, natMissWaitMs: cfg.conntrack.missWaitMs,
     liveStats: liveViewShown(cfg), execs,
@@ -181,7 +181,9 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
   capture.onEvents((events) => {
     // Identify processes while they live: short-lived clients (curl, dig) are often gone by the
     // time their transaction completes. A cache hit is one Map lookup.
-    for (let i = 0; i < events.length; i++) pipeline.resources.get(events[i]!.process, events[i]!.tsNs);
+    const now = Date.now(); // once per batch: TTLs and link deadlines read it (batch-clock.ts)
+    pipeline.batchClock.set(now);
+    for (let i = 0; i < events.length; i++) pipeline.resources.get(events[i]!.process, events[i]!.tsNs, now);
     engine.push(events);
   });
   const housekeeping = setInterval(() => {

@@ -169,6 +169,7 @@ export const agentConfigSchema = object({
     timeout_ms: integer(10_000, 'export request timeout', 1, undefined, 'OTEL_EXPORTER_OTLP_TIMEOUT, else 10000'),
     metric_interval_ms: integer(60_000, 'metric export period', 100, undefined, 'OTEL_METRIC_EXPORT_INTERVAL, else 60000'),
     span_queue_size: integer(16_384, 'spans queued for export before drops (counted)', 1),
+    span_queue_bytes: integer(32 * 2 ** 20, 'estimated encoded bytes of spans queued for export before drops (counted)', 65_536),
     span_batch_size: integer(2048, 'spans per export request', 1),
     span_delay_ms: integer(1000, 'longest wait before a partial batch is sent', 1),
   }),

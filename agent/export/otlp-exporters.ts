@@ -11,7 +11,7 @@ import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporte
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { OTLPExporterBase, createOtlpNetworkExportDelegate } from '@opentelemetry/otlp-exporter-base';
+import { OTLPExporterBase, createOtlpNetworkExportDelegate, type CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { convertLegacyOtlpGrpcOptions, createOtlpGrpcExporterMetrics } from '@opentelemetry/otlp-grpc-exporter-base';
 import { TraceExporterMetricsHelper, type ISerializer, type IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
@@ -27,6 +27,8 @@ export interface OtlpTarget {
   /** Base endpoint; undefined lets the exporter use OTEL_EXPORTER_OTLP_* or its default. */
   endpoint?: string;
   timeoutMs?: number;
+  /** Undefined: OTEL_EXPORTER_OTLP_*COMPRESSION, else none. */
+  compression?: 'gzip' | 'none';
 }
 
 /** http/protobuf wants the full per-signal URL; gRPC wants the base endpoint. */
@@ -42,7 +44,7 @@ export type SpanEncoding = 'fast' | 'sdk';
 /** The SDK's span exporter with our serializer swapped in (same transport, retry, env handling). */
 class FastSpanExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {}
 
-/** Where export outcomes the BatchSpanProcessor cannot see are counted (retries, partial success). */
+/** Where export outcomes the span queue cannot see are counted (retries, partial success). */
 export interface ExportTelemetry { telemetry?: TelemetryRegistry }
 
 /** A serializer that counts spans the endpoint rejected in a partial_success (the SDK only logs them). */
@@ -61,7 +63,8 @@ function countingSerializer(inner: ISerializer<ReadableSpan[], IExportTraceServi
 
 export function createSpanExporter(t: OtlpTarget, encoding: SpanEncoding = 'fast', hooks: ExportTelemetry = {}): SpanExporter {
   const url = signalUrl(t, '/v1/traces');
-  const base = { ...(url ? { url } : {}), ...(t.timeoutMs ? { timeoutMillis: t.timeoutMs } : {}) };
+  const base = { ...(url ? { url } : {}), ...(t.timeoutMs ? { timeoutMillis: t.timeoutMs } : {}),
+    ...(t.compression ? { compression: t.compression as CompressionAlgorithm } : {}) };
   if (encoding === 'sdk') return t.protocol === 'grpc' ? new GrpcTraceExporter(base) : new ProtoTraceExporter(base);
   const serializer = countingSerializer(FastTraceSerializer, hooks.telemetry);
   if (t.protocol === 'grpc') {

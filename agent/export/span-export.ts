@@ -1,9 +1,11 @@
-// Spans go to the SDK's BatchSpanProcessor (bounded queue, batches, export timeout) and from there
-// to the OTLP exporter. The processor reports queue-full drops and export outcomes only through
-// its self-observability meter; we hand it a tiny meter that turns those into our counters, so
-// every lost span is counted.
-import { createNoopMeter, type Attributes, type Counter, type Meter, type MeterProvider } from '@opentelemetry/api';
-import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace';
+// The span queue in front of the OTLP exporter: bounded in spans AND in bytes (an estimate of each
+// span's encoded size, so a burst of spans with long URLs cannot grow memory past the bound),
+// batched by count or delay, one export request at a time, every span's fate counted:
+// exported, or dropped as queue_full (either bound) or export_failed (error or timeout).
+// It replaces the SDK's BatchSpanProcessor, which bounds only the span count and reports its
+// drops only through a self-observability meter.
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { TelemetryRegistry } from '../../common/telemetry/telemetry-registry.js';
 import type { TxSpan } from '../signals/tx-span.js';
 
@@ -11,6 +13,8 @@ export interface SpanExportOptions {
   exporter: SpanExporter;
   telemetry: TelemetryRegistry;
   maxQueueSize?: number;
+  /** Bound on the estimated encoded bytes queued (default 32 MiB). */
+  maxQueueBytes?: number;
   maxExportBatchSize?: number;
   scheduledDelayMillis?: number;
   exportTimeoutMillis?: number;
@@ -18,47 +22,116 @@ export interface SpanExportOptions {
 
 const EXPORTED = 'sockeye_spans_exported_total';
 const DROPPED = 'sockeye_spans_dropped_total';
+export const DEFAULT_SPAN_QUEUE_BYTES = 32 * 2 ** 20;
 
-function outcomeMeterProvider(telemetry: TelemetryRegistry): MeterProvider {
-  const noop = createNoopMeter();
-  const counter: Counter = {
-    add(count: number, attrs?: Attributes) {
-      const err = attrs?.['error.type'];
-      if (err === undefined) telemetry.add(EXPORTED, 'Spans accepted by the OTLP endpoint.', count);
-      else telemetry.add(DROPPED, 'Spans lost, by reason.', count, { reason: err === 'queue_full' ? 'queue_full' : 'export_failed' });
-    },
-  };
-  const meter: Meter = Object.assign(Object.create(noop) as Meter, {
-    createCounter: (name: string) => (name === 'otel.sdk.processor.span.processed' ? counter : noop.createCounter(name)),
-  });
-  return { getMeter: () => meter };
+/** Encoded size of a span, estimated from its strings (ids, times and framing ≈ 80 bytes). */
+export function estimateSpanBytes(span: TxSpan): number {
+  let n = 80 + span.name.length;
+  const a = span.attributes;
+  for (const k in a) {
+    const v = a[k];
+    n += k.length + 6 + (typeof v === 'string' ? v.length : Array.isArray(v) ? 16 * v.length : 9);
+  }
+  return n;
 }
 
 export class SpanExport {
-  private readonly bsp: BatchSpanProcessor;
+  private queue: TxSpan[] = [];
+  private sizes: number[] = [];
+  private bytes = 0;
+  private timer?: NodeJS.Timeout;
+  private sending?: Promise<void>;
+  private readonly maxQueue: number;
+  private readonly maxBytes: number;
+  private readonly batchSize: number;
+  private readonly delayMs: number;
+  private readonly timeoutMs: number;
+  private readonly exported: { value: number };
+
   constructor(private readonly opts: SpanExportOptions) {
-    this.bsp = new BatchSpanProcessor({
-      exporter: opts.exporter,
-      maxQueueSize: opts.maxQueueSize ?? 16384,
-      maxExportBatchSize: opts.maxExportBatchSize ?? 2048,
-      scheduledDelayMillis: opts.scheduledDelayMillis ?? 1000,
-      exportTimeoutMillis: opts.exportTimeoutMillis ?? 10_000,
-      selfObsMeterProvider: outcomeMeterProvider(opts.telemetry),
-    });
+    this.maxQueue = opts.maxQueueSize ?? 16384;
+    this.maxBytes = opts.maxQueueBytes ?? DEFAULT_SPAN_QUEUE_BYTES;
+    this.batchSize = Math.min(opts.maxExportBatchSize ?? 2048, this.maxQueue);
+    this.delayMs = opts.scheduledDelayMillis ?? 1000;
+    this.timeoutMs = opts.exportTimeoutMillis ?? 10_000;
+    this.exported = opts.telemetry.counter(EXPORTED, 'Spans accepted by the OTLP endpoint.');
+    opts.telemetry.register('sockeye_span_queue_bytes', 'Estimated encoded bytes of the spans waiting for export.', 'gauge', () => [{ value: this.bytes }]);
+  }
+
+  /** Queued bytes (estimated) and spans, for tests and the bench. */
+  get queued(): { spans: number; bytes: number } {
+    return { spans: this.queue.length, bytes: this.bytes };
   }
 
   submit(span: TxSpan): void {
-    this.bsp.onEnd(span);
+    const size = estimateSpanBytes(span);
+    if (this.queue.length >= this.maxQueue || this.bytes + size > this.maxBytes) {
+      this.drop('queue_full', 1);
+      return;
+    }
+    this.queue.push(span);
+    this.sizes.push(size);
+    this.bytes += size;
+    // Half the byte bound queued: send now, so a burst of large spans is not held to a full batch.
+    if (this.queue.length >= this.batchSize || this.bytes >= this.maxBytes / 2) this.pump(true);
+    else this.timer ??= setTimeout(() => { this.timer = undefined; this.pump(true); }, this.delayMs);
   }
 
-  /** The processor's flush sends what is queued but does not wait for a batch its timer already
-   *  sent; the exporter's flush waits for every request in flight, so counts are final after it. */
-  forceFlush(): Promise<void> {
-    return this.bsp.forceFlush().catch(() => undefined)
-      .then(() => this.opts.exporter.forceFlush?.()).catch(() => undefined);
+  private drop(reason: 'queue_full' | 'export_failed', count: number): void {
+    this.opts.telemetry.add(DROPPED, 'Spans lost, by reason.', count, { reason });
   }
 
-  shutdown(): Promise<void> {
-    return this.bsp.shutdown().catch(() => undefined);
+  /** Sends full batches (and a partial one when `partial`), one request at a time. */
+  private pump(partial = false): void {
+    if (this.sending) return;
+    if (this.queue.length === 0 || (!partial && this.queue.length < this.batchSize)) return;
+    const n = Math.min(this.batchSize, this.queue.length);
+    const batch = this.queue.slice(0, n);
+    this.queue = this.queue.slice(n);
+    let freed = 0;
+    for (let i = 0; i < n; i++) freed += this.sizes[i]!;
+    this.sizes = this.sizes.slice(n);
+    this.bytes -= freed;
+    if (this.timer && this.queue.length === 0) { clearTimeout(this.timer); this.timer = undefined; }
+    this.sending = this.send(batch).then(() => {
+      this.sending = undefined;
+      if (this.queue.length >= this.batchSize) this.pump();
+      else if (this.queue.length > 0) this.timer ??= setTimeout(() => { this.timer = undefined; this.pump(true); }, this.delayMs);
+    });
+  }
+
+  private send(batch: TxSpan[]): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let done = false;
+      const finish = (ok: boolean) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (ok) this.exported.value += batch.length;
+        else this.drop('export_failed', batch.length);
+        resolve();
+      };
+      const timer = setTimeout(() => finish(false), this.timeoutMs);
+      try {
+        this.opts.exporter.export(batch, (r: ExportResult) => finish(r.code === ExportResultCode.SUCCESS));
+      } catch {
+        finish(false);
+      }
+    });
+  }
+
+  /** Sends everything queued and waits for every request in flight, so counts are final after it. */
+  async forceFlush(): Promise<void> {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    while (this.sending || this.queue.length > 0) {
+      if (this.sending) await this.sending;
+      else this.pump(true);
+    }
+    await this.opts.exporter.forceFlush?.().catch(() => undefined);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.forceFlush().catch(() => undefined);
+    await this.opts.exporter.shutdown().catch(() => undefined);
   }
 }

@@ -4,6 +4,7 @@
 // peer is one of our own sockets are dropped (and counted). Our sockets: /proc/self/fd entries
 // `socket:[inode]` matched against /proc/net/tcp{,6} (socket inode → local port).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { isLoopbackText } from './peer-linker.js';
 
 export function readOwnLocalPorts(procRoot = '/proc'): Set<number> {
   const inodes = new Set<string>();
@@ -29,7 +30,6 @@ export function readOwnLocalPorts(procRoot = '/proc'): Set<number> {
   return ports;
 }
 
-const LOCAL = /^(127\.|::1$)/;
 
 /**
  * Answers "is this connection's peer one of our sockets?". Looking costs a /proc scan, so it is
@@ -53,10 +53,9 @@ export class OwnSockets {
   }
 
   /** True when the peer (remote end) of a connection whose local port is `localPort` is one of our sockets. */
-  isOwnPeer(remoteAddr: string, remotePort: number, localPort: number): boolean {
-    if (!LOCAL.test(remoteAddr) && !this.localAddrs().has(remoteAddr)) return false;
+  isOwnPeer(remoteAddr: string, remotePort: number, localPort: number, now = Date.now()): boolean {
+    if (!isLoopbackText(remoteAddr) && !this.localAddrs().has(remoteAddr)) return false;
     if (this.ports.has(remotePort)) return true;
-    const now = Date.now();
     const wait = this.exportPorts.has(localPort) ? 2 : this.otherRefreshMs;
     if (now - this.lastRefresh < wait) return false;
     this.refresh(now); // a new connection of ours may have opened since the last look

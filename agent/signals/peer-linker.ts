@@ -20,13 +20,18 @@ export interface LinkerCounters {
 interface Pending { span: TxSpan; deadline: number }
 interface Recent { traceId: string; spanId: string; expires: number }
 
-const LOOPBACK = /^(127\.|::1$)/;
+/** 127.0.0.0/8 or ::1, without a regex per transaction. */
+export function isLoopbackText(addr: string): boolean {
+  return addr.charCodeAt(0) === 49 ? addr.startsWith('127.') : addr === '::1';
+}
 
 export class PeerLinker {
   readonly counters: LinkerCounters = { linked: 0, waitedUnlinked: 0, adoptedTraceparent: 0 };
   private readonly pendingServers = new Map<string, Pending>();
   private readonly recentClients = new Map<string, Recent>();
-  private readonly seq = new Map<string, { n: number; seen: number }>();
+  /** Exchange sequence per connection id, one map per side (numeric keys). */
+  private readonly seqClient = new Map<number, { n: number; seen: number }>();
+  private readonly seqServer = new Map<number, { n: number; seen: number }>();
   /** Addresses processes on this node were seen using as their local address. */
   private readonly localAddrs = new Set<string>();
 
@@ -95,19 +100,19 @@ export class PeerLinker {
     }
     for (const [k, r] of this.recentClients) if (r.expires <= now) this.recentClients.delete(k);
     const idle = now - 60_000;
-    for (const [k, s] of this.seq) if (s.seen < idle) this.seq.delete(k);
+    for (const m of [this.seqClient, this.seqServer]) for (const [k, s] of m) if (s.seen < idle) m.delete(k);
   }
 
   /** The connection closed: no exchange of it can follow, so its sequence counter goes now
    *  instead of after 60 s idle (100k short connections otherwise held 100k entries). */
   forget(connId: number): void {
-    this.seq.delete(`client|${connId}`);
-    this.seq.delete(`server|${connId}`);
+    this.seqClient.delete(connId);
+    this.seqServer.delete(connId);
   }
 
   /** Per-connection sequence counters held (self-telemetry, tests). */
   get trackedConnections(): number {
-    return this.seq.size;
+    return this.seqClient.size + this.seqServer.size;
   }
 
   /** Emits everything still waiting (shutdown). */
@@ -120,7 +125,7 @@ export class PeerLinker {
   }
 
   private peerMayBeLocal(addr: string): boolean {
-    return LOOPBACK.test(addr) || this.localAddrs.has(addr);
+    return isLoopbackText(addr) || this.localAddrs.has(addr);
   }
 
   private exchangeKey(tx: Transaction, now: number): string {
@@ -130,10 +135,10 @@ export class PeerLinker {
       : `${t.remoteAddr}:${t.remotePort}>${t.localAddr}:${t.localPort}`;
     if (tx.streamId !== undefined) return `${conn}#s${tx.streamId}`;
     // HTTP/1.1: the nth exchange on the client side is the nth on the server side.
-    const sk = `${tx.role}|${tx.connId}`;
-    const s = this.seq.get(sk);
+    const seq = tx.role === 'client' ? this.seqClient : this.seqServer;
+    const s = seq.get(tx.connId);
     const n = s ? s.n + 1 : 0;
-    if (s) { s.n = n; s.seen = now; } else this.seq.set(sk, { n, seen: now });
+    if (s) { s.n = n; s.seen = now; } else seq.set(tx.connId, { n, seen: now });
     return `${conn}#${n}`;
   }
 }

@@ -128,9 +128,11 @@ export class ProcessResources {
   constructor(private readonly procRoot = '/proc', private readonly maxEntries = 8192, private readonly ttlMs = 30_000,
     readonly cgroups = new CgroupPathIndex(), private readonly execs?: ExecLookup) {}
 
-  /** atNs: boot-clock time of the event (so an exec record of an earlier process with this pid is not used). */
-  get(proc: ProcessInfo, atNs?: number): ProcessIdentity {
-    const now = Date.now();
+  /**
+   * atNs: boot-clock time of the event (so an exec record of an earlier process with this pid is not used);
+   * now: wall time, read once per batch by the caller on the hot path.
+   */
+  get(proc: ProcessInfo, atNs?: number, now = Date.now()): ProcessIdentity {
     const hit = this.cache.get(proc.pid);
     if (hit && hit.expires > now) return hit.id;
     if (this.cache.size >= this.maxEntries) { this.cache.clear(); this.interned.clear(); } // rare; cheaper than LRU

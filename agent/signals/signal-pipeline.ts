@@ -19,6 +19,7 @@ import { OwnSockets } from './own-sockets.js';
 import type { TxSpan } from './tx-span.js';
 import type { NatLookup } from '../conntrack/nat-span-attributes.js';
 import { NatLateLookup } from './nat-late-lookup.js';
+import { BatchClock } from './batch-clock.js';
 
 export interface SignalPipelineOptions {
   telemetry: TelemetryRegistry;
@@ -29,6 +30,8 @@ export interface SignalPipelineOptions {
   metricExportIntervalMs?: number;
   exportTimeoutMs?: number;
   spanQueueSize?: number;
+  /** Bound on the estimated encoded bytes of queued spans (agent/export/span-export.ts). */
+  spanQueueBytes?: number;
   spanBatchSize?: number;
   spanDelayMs?: number;
   maxRoutesPerService?: number;
@@ -55,7 +58,9 @@ export interface SignalPipelineOptions {
 }
 
 export class SignalPipeline {
-  readonly live = new LiveStats();
+  /** "About now" for TTLs and deadlines, set once per ring-buffer batch (batch-clock.ts). */
+  readonly batchClock = new BatchClock();
+  readonly live = new LiveStats(1000, 10, 2000, this.batchClock.now);
   private readonly liveOn: boolean;
   readonly metrics: RedMetrics;
   readonly resources: ProcessResources;
@@ -78,11 +83,11 @@ export class SignalPipeline {
     this.metrics = new RedMetrics({ telemetry: this.t, exporter: opts.metricExporter, exportIntervalMs: opts.metricExportIntervalMs,
       maxServices: opts.maxServices });
     if (opts.spanExporter) {
-      this.export = new SpanExport({ exporter: opts.spanExporter, telemetry: this.t, maxQueueSize: opts.spanQueueSize,
+      this.export = new SpanExport({ exporter: opts.spanExporter, telemetry: this.t, maxQueueSize: opts.spanQueueSize, maxQueueBytes: opts.spanQueueBytes,
         maxExportBatchSize: opts.spanBatchSize, scheduledDelayMillis: opts.spanDelayMs, exportTimeoutMillis: opts.exportTimeoutMs });
     }
-    if (opts.nat) this.natLate = new NatLateLookup<TxSpan>(opts.nat, opts.natMissWaitMs ?? 500, (s) => this.release(s), opts.spanQueueSize);
-    this.linker = new PeerLinker((s) => this.emit(s), opts.linkWaitMs ?? 300);
+    if (opts.nat) this.natLate = new NatLateLookup<TxSpan>(opts.nat, opts.natMissWaitMs ?? 500, (s) => this.release(s), opts.spanQueueSize, this.batchClock.now);
+    this.linker = new PeerLinker((s) => this.emit(s), opts.linkWaitMs ?? 300, this.batchClock.now);
     if (opts.excludeOwnPeers) {
       this.own = new OwnSockets(opts.exportPorts);
       this.own.refresh();
@@ -118,11 +123,12 @@ export class SignalPipeline {
       let c = this.txCounters.get(tx.protocol);
       if (!c) this.txCounters.set(tx.protocol, (c = this.t.counter('sockeye_transactions_total', 'Transactions received from the protocol engine.', { protocol: tx.protocol })));
       c.value++;
-      if (this.own?.isOwnPeer(tx.tuple.remoteAddr, tx.tuple.remotePort, tx.tuple.localPort)) {
+      const now = this.batchClock.now();
+      if (this.own?.isOwnPeer(tx.tuple.remoteAddr, tx.tuple.remotePort, tx.tuple.localPort, now)) {
         this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: 'agent_own_traffic' });
         return;
       }
-      const who = this.resources.get(tx.process, tx.startNs);
+      const who = this.resources.get(tx.process, tx.startNs, now);
       const built = this.builder.build(tx, who);
       if (typeof built === 'string') {
         this.t.add('sockeye_transactions_skipped_total', 'Transactions not turned into signals, by reason.', 1, { reason: built });
@@ -166,6 +172,7 @@ export class SignalPipeline {
 
   /** Periodic housekeeping: emits spans whose link wait ran out. */
   tick(): void {
+    this.batchClock.set(Date.now()); // also when no batch comes: deadlines must still pass
     this.linker.tick();
     this.natLate?.tick();
   }

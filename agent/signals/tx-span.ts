@@ -1,5 +1,5 @@
 // A finished span built straight from a Transaction, shaped as the SDK's ReadableSpan so the
-// BatchSpanProcessor and OTLP exporters take it as is. We build these ourselves because we need
+// span queue and the SDK's OTLP exporters take it as is. We build these ourselves because we need
 // kernel start/end times and carried/linked ids, which Tracer.startSpan does not allow.
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type Link, type SpanContext, type SpanStatus } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
@@ -24,6 +24,9 @@ export class TxSpan implements ReadableSpan {
   readonly droppedAttributesCount = 0;
   readonly droppedEventsCount = 0;
   readonly droppedLinksCount = 0;
+  /** The span's own context fields, readable without spanContext()'s object (the encoder reads these). */
+  readonly traceFlags = TraceFlags.SAMPLED;
+  readonly traceState = undefined;
 
   constructor(
     public name: string,

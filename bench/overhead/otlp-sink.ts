@@ -1,6 +1,8 @@
-// An OTLP/gRPC endpoint that accepts and discards exports (counts bytes), so the traced runs pay
-// the agent's full export cost without a backend's cost on the same two cores.
+// An OTLP/gRPC and OTLP/HTTP endpoint that accepts and discards exports (counts bytes as they
+// arrive, compressed or not), so the traced runs pay the agent's full export cost without a
+// backend's cost on the same two cores.
 import * as grpc from '@grpc/grpc-js';
+import { createServer } from 'node:http';
 
 const raw = {
   requestSerialize: (b: Buffer) => b,
@@ -10,11 +12,19 @@ const raw = {
 };
 const method = (path: string): grpc.MethodDefinition<Buffer, Buffer> => ({ path, requestStream: false, responseStream: false, ...raw });
 
-export interface OtlpSink { port: number; bytes: number; exports: number; close(): Promise<void> }
+export interface OtlpSink { port: number; httpPort: number; bytes: number; exports: number; close(): Promise<void> }
 
 export async function startOtlpSink(): Promise<OtlpSink> {
   const server = new grpc.Server();
-  const sink: OtlpSink = { port: 0, bytes: 0, exports: 0, close: () => new Promise((r) => server.tryShutdown(() => r())) };
+  const http = createServer((req, res) => {
+    req.on('data', (c: Buffer) => { sink.bytes += c.length; });
+    req.on('end', () => {
+      sink.exports++;
+      res.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Length': 0 }).end(); // empty response: all accepted
+    });
+  });
+  const sink: OtlpSink = { port: 0, httpPort: 0, bytes: 0, exports: 0,
+    close: () => new Promise((r) => { http.close(); server.tryShutdown(() => r()); }) };
   const handler: grpc.handleUnaryCall<Buffer, Buffer> = (call, cb) => {
     sink.bytes += call.request.length;
     sink.exports++;
@@ -25,5 +35,6 @@ export async function startOtlpSink(): Promise<OtlpSink> {
   }
   sink.port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  sink.httpPort = await new Promise<number>((resolve) => http.listen(0, '127.0.0.1', () => resolve((http.address() as { port: number }).port)));
   return sink;
 }

@@ -1,4 +1,4 @@
-// A minimal protobuf wire-format writer for the OTLP span fast path: one growable buffer,
+// A minimal protobuf wire-format writer for OTLP (common/otlp/trace-encoder.ts): one growable buffer,
 // nested messages length-prefixed in place (reserve one byte, shift the body if the length needs
 // more). Only the wire types OTLP spans use: varint, fixed32, fixed64, length-delimited.
 const HEX = new Uint8Array(128);
@@ -36,6 +36,18 @@ export class ProtobufWriter {
       v = v > 0xffffffff ? Math.floor(v / 128) : v >>> 7;
     }
     b[this.pos++] = v;
+  }
+
+  /** Varint of an exact 64-bit value from its 32-bit halves. */
+  varint64(lo: number, hi: number): void {
+    this.ensure(10);
+    const b = this.buf;
+    while (hi !== 0 || lo > 0x7f) {
+      b[this.pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    b[this.pos++] = lo;
   }
 
   tag(field: number, wire: number): void {
@@ -133,6 +145,14 @@ export class ProtobufWriter {
     this.pos += n;
   }
 
+  /** Length-delimited bytes; empty ones are left out unless `always` (a oneof member must show). */
+  bytes(field: number, v: Uint8Array, always = false): void {
+    if (v.length === 0 && !always) return;
+    this.tag(field, 2);
+    this.varint(v.length);
+    this.raw(v);
+  }
+
   raw(bytes: Uint8Array): void {
     this.ensure(bytes.length);
     this.buf.set(bytes, this.pos);
@@ -166,7 +186,8 @@ export class ProtobufWriter {
     this.pos += extra;
   }
 
-  finish(): Uint8Array {
-    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos);
+  /** A copy of what was written (a Buffer: the writer's own memory is reused). */
+  finish(): Buffer {
+    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos) as Buffer;
   }
 }
