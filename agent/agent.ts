@@ -195,6 +195,7 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
   network = await startNetworkHealth(cfg, log, { telemetry, identities: pipeline.resources,
     exporter: cfg.export.enabled ? createMetricExporter(target) : undefined });
   if (network) undo.push(() => network.stop());
+  pipeline.resets = network?.resets;
 
   log(`serving /metrics, /healthz, /readyz on http://${server.address}`);
   log(cfg.export.enabled ? `exporting OTLP over ${cfg.export.protocol} to ${exportTargetText(cfg, process.env)}` : 'OTLP export disabled');

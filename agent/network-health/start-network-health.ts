@@ -2,9 +2,12 @@
 // it (no BTF, no tp_btf, not permitted) the agent says so in one line and runs without it.
 import type { AgentConfig } from '../config/agent-config.js';
 import type { NetworkHealthOptions } from './network-health.js';
+import type { ConnectionResetLookup } from '../signals/connection-reset.js';
 
 export interface NetworkHealthLike {
   renderPrometheus(): string;
+  /** Resets per connection, for the spans of transactions they broke. */
+  readonly resets?: ConnectionResetLookup;
   stop(): Promise<void>;
 }
 

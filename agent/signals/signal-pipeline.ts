@@ -20,6 +20,7 @@ import type { TxSpan } from './tx-span.js';
 import type { NatLookup } from '../conntrack/nat-span-attributes.js';
 import { NatLateLookup } from './nat-late-lookup.js';
 import { BatchClock } from './batch-clock.js';
+import { markConnectionReset, type ConnectionResetLookup } from './connection-reset.js';
 
 export interface SignalPipelineOptions {
   telemetry: TelemetryRegistry;
@@ -72,13 +73,17 @@ export class SignalPipeline {
   private readonly t: TelemetryRegistry;
   private readonly own?: OwnSockets;
   private readonly natLate?: NatLateLookup<TxSpan>;
+  private readonly clock: BootClock;
+  /** Resets seen per connection (network health, set once it started): broken transactions get connection_reset. */
+  resets?: ConnectionResetLookup;
 
   constructor(private readonly opts: SignalPipelineOptions) {
     this.t = opts.telemetry;
     this.liveOn = opts.liveStats ?? true;
     this.routes = new RouteRegistry(opts.maxRoutesPerService ?? 200);
     this.labelCap = new LabelCap(opts.maxLabelValuesPerService ?? 100);
-    this.builder = new SpanBuilder(opts.clock ?? createBootClock(), this.routes, opts.nat, this.labelCap);
+    this.clock = opts.clock ?? createBootClock();
+    this.builder = new SpanBuilder(this.clock, this.routes, opts.nat, this.labelCap);
     this.resources = new ProcessResources(opts.procRoot, undefined, undefined, new CgroupPathIndex(), opts.execs);
     this.metrics = new RedMetrics({ telemetry: this.t, exporter: opts.metricExporter, exportIntervalMs: opts.metricExportIntervalMs,
       maxServices: opts.maxServices });
@@ -138,6 +143,7 @@ export class SignalPipeline {
         this.t.add('sockeye_transactions_incomplete_total', 'Transactions whose outcome is unknown because the capture lost bytes (counted in RED without error or status), by reason.', 1, { reason: built.lost, protocol: tx.protocol });
       }
       if (built.incomplete) this.countIncomplete(tx.protocol, built.incomplete);
+      if (this.resets && markConnectionReset(tx, built, this.resets, this.clock)) this.t.add('sockeye_spans_connection_reset_total', 'Spans whose connection was reset (error.type connection_reset, with the reset as a span event).');
       this.metrics.record(who.serviceName, built.metric, who.podUid);
       if (this.liveOn) this.live.record(who.serviceName, built.operation, tx.role === 'server' ? 'server' : 'client', built.metric.seconds, built.isError);
       if (built.natMiss) this.natLate?.missed(built.span, tx.tuple);

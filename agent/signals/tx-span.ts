@@ -18,7 +18,7 @@ export class TxSpan implements ReadableSpan {
   parentSpanContext: SpanContext | undefined = undefined;
   status: SpanStatus = OK;
   readonly links: Link[] = NO_LINKS;
-  readonly events: TimedEvent[] = NO_EVENTS;
+  events: TimedEvent[] = NO_EVENTS;
   readonly ended = true;
   readonly instrumentationScope = SCOPE;
   readonly droppedAttributesCount = 0;
@@ -50,6 +50,12 @@ export class TxSpan implements ReadableSpan {
   setError(errorType: string, message?: string): void {
     this.status = message ? { code: SpanStatusCode.ERROR, message } : { code: SpanStatusCode.ERROR };
     this.attributes['error.type'] = errorType;
+  }
+
+  /** Spans rarely carry events (a connection reset): the shared empty list is replaced on the first. */
+  addEvent(name: string, time: HrTime, attributes: Attributes): void {
+    if (this.events === NO_EVENTS) this.events = [];
+    this.events.push({ name, time, attributes, droppedAttributesCount: 0 });
   }
 
   setParent(traceId: string, parentSpanId: string): void {

@@ -94,7 +94,16 @@ function networkHealthRow(sel, y) {
     ts('Retransmits per second', { h: 8, w: 8, x: 0, y: y + 9 }, [{ expr: `sum by (service_name, sockeye_tcp_retransmit_kind) (rate(sockeye_tcp_retransmits_total{${sel}}[$__rate_interval]))`, legendFormat: '{{service_name}} {{sockeye_tcp_retransmit_kind}}' }], 'ops'),
     ts('Resets per second by side and reason', { h: 8, w: 8, x: 8, y: y + 9 }, [{ expr: `sum by (service_name, sockeye_tcp_reset_direction, sockeye_tcp_reset_reason) (rate(sockeye_tcp_resets_total{${sel}}[$__rate_interval]))`, legendFormat: '{{service_name}} {{sockeye_tcp_reset_direction}} {{sockeye_tcp_reset_reason}}' }], 'ops',
       'sent: this side reset the connection (reason: the kernel\'s); received: the peer did. Resets for no socket are under service sockeye.unattributed.'),
-    ts('Accept-queue overflows per second by port', { h: 8, w: 8, x: 16, y: y + 9 }, [{ expr: `sum by (service_name, server_port) (rate(sockeye_tcp_listen_overflows_total{${sel}}[$__rate_interval]))`, legendFormat: '{{service_name}} :{{server_port}}' }], 'ops'),
+    ts('Accept-queue overflows per second by port', { h: 8, w: 8, x: 16, y: y + 9 }, [{ expr: `sum by (service_name, server_port) (rate(sockeye_tcp_listen_overflows_total{${sel}}[$__rate_interval]))`, legendFormat: '{{service_name}} :{{server_port}}' }], 'ops',
+      'A lower bound: handshake ACKs dropped at a full accept queue (Linux 6.x). SYNs refused by a full queue carry no drop reason and are not counted (docs/network-health.md, Limits).'),
+    ts('Requests broken by a connection reset', { h: 8, w: 8, x: 0, y: y + 17 }, ['server', 'client'].map((side) => ({
+      expr: `sum by (service_name) (rate(http_${side}_request_duration_seconds_count{${sel}, error_type="connection_reset"}[$__rate_interval]))`, legendFormat: `{{service_name}} ${side}`,
+    })), 'reqps', 'HTTP requests whose connection was reset before the response was complete; the span carries a sockeye.tcp.reset event saying which side sent it.'),
+    ts('Resets per second by peer workload', { h: 8, w: 8, x: 8, y: y + 17 }, [{ expr: `sum by (service_name, sockeye_peer_kind, sockeye_peer_k8s_namespace_name, sockeye_peer_k8s_pod_name, sockeye_peer_k8s_service_name, sockeye_tcp_reset_direction) (rate(sockeye_tcp_resets_total{${sel}}[$__rate_interval]))`,
+      legendFormat: '{{service_name}} {{sockeye_tcp_reset_direction}} ↔ {{sockeye_peer_kind}} {{sockeye_peer_k8s_namespace_name}}/{{sockeye_peer_k8s_pod_name}}{{sockeye_peer_k8s_service_name}}' }], 'ops',
+      'The peer\'s Kubernetes identity is added by the collector\'s k8s_attributes processor (empty when scraped from the agent).'),
+    ts('Failed connects per second by peer workload', { h: 8, w: 8, x: 16, y: y + 17 }, [{ expr: `sum by (service_name, error_type, sockeye_peer_kind, sockeye_peer_k8s_namespace_name, sockeye_peer_k8s_pod_name, sockeye_peer_k8s_service_name) (rate(${C}_count{${sel}, error_type!=""}[$__rate_interval]))`,
+      legendFormat: '{{service_name}} → {{sockeye_peer_kind}} {{sockeye_peer_k8s_namespace_name}}/{{sockeye_peer_k8s_pod_name}}{{sockeye_peer_k8s_service_name}} {{error_type}}' }], 'ops'),
   ];
 }
 

@@ -27,6 +27,9 @@ import { TcpMetrics } from '../../agent/network-health/tcp-metrics.js';
 import { TcpEventMetrics } from '../../agent/network-health/tcp-event-metrics.js';
 import { ResetReasons } from '../../agent/network-health/reset-reasons.js';
 import type { TcpEvent } from '../../agent/network-health/tcp-event-decoder.js';
+import { ConnectionResets } from '../../agent/network-health/connection-resets.js';
+import { TCP_METRIC } from '../../agent/network-health/tcp-metrics.js';
+import { fixtureApiServer } from '../collector/helpers/k8s-test-helpers.js';
 
 type Exposed = Map<string, Map<string, Set<string>>>;
 const exposed: Exposed = new Map();
@@ -82,6 +85,7 @@ service:
     spanExporter: createSpanExporter({ protocol: 'grpc', endpoint }), metricExporter: createMetricExporter({ protocol: 'grpc', endpoint }) });
   cleanups.push(() => p.shutdown());
   feed(p);
+  feedResets(p);
   // A second service (pid 1) beyond a cap of 1: the service-overflow counter.
   p.onTransaction(httpTx({ process: { pid: 1, tid: 1, comm: 'init', cgroupId: 1n, netns: 1 } }));
   await p.flush();
@@ -95,6 +99,7 @@ service:
   exposedSeries(prom.render(), exposed);
   exposedSeries((await p.metrics.renderPrometheus()) + telemetry.render(), exposed);
   exposedSeries(tcpNetworkHealthRender(), exposed);
+  exposedSeries(await tcpThroughK8sAttributes(), exposed);
 
   // Export to a port nobody listens on: the drop counters.
   const dead = `http://127.0.0.1:${await closedPort()}`;
@@ -207,6 +212,54 @@ test('the PromQL scanner finds names in the shapes the dashboards use', () => {
 });
 
 /** The agent's sockeye_tcp_* families (agent/network-health/), fed one event of each kind. */
+/** Two HTTP transactions (server and client side) whose connection was reset mid-response. */
+function feedResets(p: SignalPipeline): void {
+  const resets = new ConnectionResets(new ResetReasons(new Map([[5, 'tcp_state']])));
+  const server = httpTx({ error: 'connection_closed' });
+  const client = httpTx({ role: 'client', error: 'connection_closed' });
+  for (const [tx, kind] of [[server, 'reset_sent'], [client, 'reset_received']] as const) {
+    resets.record({ kind, tsNs: tx.startNs + 1000, sock: 1n, role: tx.role as 'client', errno: 0, state: 1, noSocket: false, netns: tx.process.netns,
+      resetReason: kind === 'reset_sent' ? 5 : undefined, ...tx.tuple });
+  }
+  p.resets = resets;
+  p.onTransaction(server);
+  p.onTransaction(client);
+  p.resets = undefined;
+}
+
+/** TCP metrics as the collector serves them after k8s_attributes gave their peers an identity
+ *  (the fixture cluster's db-0 pod and checkout Service), through its prometheus exporter. */
+async function tcpThroughK8sAttributes(): Promise<string> {
+  const api = await fixtureApiServer();
+  cleanups.push(() => api.stop());
+  const svc = await startCollector(`
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: "127.0.0.1:0" }
+processors:
+  k8s_attributes:
+    kubeconfig: ${api.writeKubeconfig()}
+exporters:
+  prometheus:
+    endpoint: "127.0.0.1:0"
+service:
+  pipelines:
+    metrics: { receivers: [otlp], processors: [k8s_attributes], exporters: [prometheus] }
+`);
+  cleanups.push(() => svc.shutdown());
+  const prom = svc.component('exporter', 'prometheus') as unknown as PrometheusExporter;
+  const m = new TcpMetrics({ telemetry: new TelemetryRegistry(), exporter: createMetricExporter({ protocol: 'grpc', endpoint: `http://127.0.0.1:${receiverPorts(svc).grpc}` }), exportIntervalMs: 60_000 });
+  for (const peer of [{ 'server.address': '198.18.10.20', 'server.port': 5432 }, { 'server.address': '198.18.100.10', 'server.port': 80 }]) {
+    m.record('checkout', undefined, TCP_METRIC.resets, { 'sockeye.tcp.role': 'client', ...peer, 'sockeye.tcp.reset.direction': 'received', 'sockeye.tcp.state': 'established' });
+    m.record('checkout', undefined, TCP_METRIC.connectDuration, { ...peer, 'error.type': 'connection_refused' }, 0.001);
+  }
+  await m.exportNow();
+  await m.shutdown();
+  await waitFor(() => /sockeye_peer_k8s_pod_name=/.test(prom.render()) && /sockeye_peer_k8s_service_name=/.test(prom.render()), 5000, 'TCP metrics with peer identity from the collector');
+  return prom.render();
+}
+
 function tcpNetworkHealthRender(): string {
   const t = new TelemetryRegistry();
   const m = new TcpMetrics({ telemetry: t });

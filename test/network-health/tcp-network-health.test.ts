@@ -192,6 +192,32 @@ time.sleep(2.5)`);
   server.child.kill('SIGTERM');
 });
 
+test('a listener with backlog 1 that never accepts, plain connects: the SYNs the full queue drops are the kernel\'s ListenOverflows, not ours (the documented undercount)', { skip }, async () => {
+  const port = 20_007;
+  const server = await lab.python(lab.server, `
+import socket, sys, time
+s = socket.socket(); s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(1); print('ready'); time.sleep(30)`, String(port));
+  const before = lab.kernelCounter(lab.server, 'TcpExt', 'ListenOverflows');
+  // Two handshakes fill the queue (backlog 1 holds two); the SYNs of the next four, and their
+  // retransmits, find it full. One at a time, so no handshake is half-way when it fills: every
+  // overflow is a SYN, which the kernel frees as consumed (no drop reason) — docs/network-health.md, Limits.
+  const clients = lab.start(lab.client, PYTHON, '-u', '-c', `
+import socket, time
+ss = []
+for i in range(6):
+    s = socket.socket(); s.setblocking(False); s.connect_ex(('${SERVER_IP}', ${port})); ss.append(s); time.sleep(0.1)
+time.sleep(1.5)`);
+  await clients.exit;
+  const kernel = lab.kernelCounter(lab.server, 'TcpExt', 'ListenOverflows') - before;
+  assert.ok(kernel >= 4, `the kernel counted the dropped SYNs (${kernel})`);
+  await until(() => false, 300); // drain what there is
+  const ours = total(TCP_METRIC.listenOverflows, { 'server.port': port });
+  assert.ok(ours < kernel, `ours ${ours} vs kernel ListenOverflows ${kernel}: SYN drops carry no reason`);
+  const accepted = total(TCP_METRIC.connections, { 'client.address': CLIENT_IP, 'server.port': port, 'sockeye.tcp.connection.event': 'opened' }, identities.get({ pid: server.pid, tid: server.pid, comm: 'python3', cgroupId: 0n, netns: 0 }).serviceName);
+  assert.equal(accepted, 2, 'the two connections the queue took were seen (accepted by the kernel, never by the application)');
+  server.child.kill('SIGTERM');
+});
+
 test('a DNAT\'d connection whose conntrack entry is deleted: the client host\'s kernel resets the server\'s reply, for no socket', { skip: skip ?? conntrackUnavailable() }, async () => {
   const port = 20_006;
   const vip = '198.19.117.100';

@@ -4,11 +4,13 @@
 // did not set. Peer end (span): network.peer.address, else server.address (CLIENT) or
 // client.address (SERVER) → pod / Service / node / external under the sockeye.peer. prefix.
 // Spans a previous stage already resolved (sockeye.peer.kind set, e.g. by `nat`) are left alone.
-// Metrics: the local end only — the agents' RED metric resources carry k8s.pod.uid.
+// Metrics: the local end (the agents' metric resources carry k8s.pod.uid); TCP network-health
+// points (sockeye.tcp.*) also get their peer's identity from server.address, else client.address,
+// else network.peer.address, the same way as spans (a function of the address: no new series).
 import { type Infer } from '../../../common/config/config-schema.js';
 import { consumeFn, consumerOf } from '../../component/consumer.js';
 import type { ProcessorFactory } from '../../component/factory.js';
-import type { KeyValue, Metrics, Traces } from '../../pdata/types.js';
+import type { KeyValue, Metric, Metrics, Traces } from '../../pdata/types.js';
 import { SpanKind } from '../../pdata/types.js';
 import { acquireK8sCache, releaseK8sCache, type K8sCache } from '../../k8s/k8s-cache.js';
 import { cacheOptions, k8sConnection } from '../../k8s/k8s-connection-config.js';
@@ -74,15 +76,39 @@ function enrichLocal(ix: K8sIndexes, attrs: KeyValue[]): 'pod' | 'unknown_pod' |
   return 'pod';
 }
 
-/** Metric resources get the same local identity as span resources (namespace, pod, node, owner). */
+/** Metrics whose points name a TCP peer (docs/network-health.md). */
+export const TCP_METRIC_PREFIX = 'sockeye.tcp.';
+const PEER_KEYS = ['server.address', 'client.address', 'network.peer.address'];
+
+/** Metric resources get the same local identity as span resources (namespace, pod, node, owner);
+ *  network-health points get their peer's. */
 export function enrichMetrics(ix: K8sIndexes, data: Metrics, counters?: EnrichCounters): void {
   let localPod = 0, localUnknown = 0;
+  const peers: Record<string, number> = {};
   for (const rm of data.resourceMetrics) {
     const res = rm.resource ?? (rm.resource = { attributes: [] });
     const local = enrichLocal(ix, res.attributes);
     if (local === 'pod') localPod++; else if (local === 'unknown_pod') localUnknown++;
+    for (const sm of rm.scopeMetrics) for (const m of sm.metrics) if (m.name.startsWith(TCP_METRIC_PREFIX)) enrichTcpPeers(ix, m, peers);
   }
-  if (counters) countLocal(counters, localPod, localUnknown);
+  if (!counters) return;
+  countLocal(counters, localPod, localUnknown);
+  for (const [result, n] of Object.entries(peers)) counters.peer.add(n, { ...counters.labels, result });
+}
+
+function enrichTcpPeers(ix: K8sIndexes, m: Metric, peers: Record<string, number>): void {
+  const points = m.sum?.dataPoints ?? m.histogram?.dataPoints ?? m.gauge?.dataPoints ?? m.exponentialHistogram?.dataPoints ?? [];
+  for (const p of points) {
+    if (p.attributes.some((kv) => kv.key === PEER_KIND)) continue; // resolved before (another processor)
+    let addr: string | undefined;
+    for (const key of PEER_KEYS) {
+      const v = getString(p.attributes, key);
+      if (v && isIp(v)) { addr = v; break; }
+    }
+    if (!addr) continue;
+    const kind = resolvePeer(ix, normalizeIp(addr), p.attributes, true);
+    peers[kind] = (peers[kind] ?? 0) + 1;
+  }
 }
 
 export const k8sAttributesProcessorFactory: ProcessorFactory<K8sAttributesConfig> = {
@@ -96,7 +122,7 @@ export const k8sAttributesProcessorFactory: ProcessorFactory<K8sAttributesConfig
     let cache: K8sCache | undefined;
     const counters: EnrichCounters = {
       local: s.telemetry.counter('k8s_local_lookups', 'Resources looked up in the Kubernetes cache, by result.'),
-      peer: s.telemetry.counter('k8s_peer_lookups', 'Span peers looked up in the Kubernetes cache, by result (pod, service, node, external).'),
+      peer: s.telemetry.counter('k8s_peer_lookups', 'Span and TCP-metric peers looked up in the Kubernetes cache, by result (pod, service, node, external).'),
       labels: { processor: s.id.toString() },
     };
     return {

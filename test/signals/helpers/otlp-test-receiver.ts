@@ -24,6 +24,7 @@ export interface FlatSpan {
   resource: Record<string, unknown>;
   scopeName: string;
   schemaUrl: string;
+  events: Array<{ name: string; timeNs: bigint; attributes: Record<string, unknown> }>;
 }
 
 export interface FlatPoint {
@@ -119,7 +120,8 @@ export class OtlpTestReceiver {
           for (const s of ss.spans) {
             out.push({ name: s.name, kind: s.kind, traceId: hex(s.traceId), spanId: hex(s.spanId), parentSpanId: hex(s.parentSpanId),
               startNs: int64ToBigInt(s.startTimeUnixNano), endNs: int64ToBigInt(s.endTimeUnixNano), statusCode: s.status?.code ?? 0,
-              attributes: attrs(s.attributes), resource, scopeName: ss.scope?.name ?? '', schemaUrl: ss.schemaUrl ?? '' });
+              attributes: attrs(s.attributes), resource, scopeName: ss.scope?.name ?? '', schemaUrl: ss.schemaUrl ?? '',
+              events: (s.events ?? []).map((e) => ({ name: e.name, timeNs: int64ToBigInt(e.timeUnixNano), attributes: attrs(e.attributes) })) });
           }
         }
       }
