@@ -15,6 +15,7 @@ import { TelemetryServer } from './telemetry/telemetry-server.js';
 import type { ConntrackCounters, ConntrackWatcherOptions } from './conntrack/conntrack-watcher.js';
 import type { NatLookup } from './conntrack/nat-span-attributes.js';
 import { startNetworkHealth, type NetworkHealthLike } from './network-health/start-network-health.js';
+import { startSampling, type Sampling } from './sampling/start-sampling.js';
 
 /** The part of KernelCapture the agent uses (tests hand startAgent a stand-in of this shape). */
 export type Capture = Pick<KernelCapture, 'attachments' | 'onEvents' | 'counters' | 'close'>;
@@ -92,6 +93,8 @@ export interface RunningAgent {
   nat?: NatWatcherLike;
   /** Undefined when network health is off or the kernel cannot run it. */
   network?: NetworkHealthLike;
+  /** The span sampler and, unless sampling.probability fixes it, the CPU budget controller. */
+  sampling: Sampling;
   stop(): Promise<void>;
 }
 
@@ -121,8 +124,10 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
     () => nat ? [{ value: nat.counters().natEntries }] : []);
   const clock = createBootClock();
   const target = { protocol: cfg.export.protocol, endpoint: cfg.export.endpoint, timeoutMs: cfg.export.timeoutMs };
+  const sampling = startSampling(cfg.sampling, telemetry);
+  undo.push(() => sampling.controller?.stop());
   const pipeline = new SignalPipeline({
-    telemetry, clock,
+    telemetry, clock, sampler: sampling.sampler,
     spanExporter: cfg.export.enabled ? createSpanExporter(target, 'fast', { telemetry }) : undefined,
     metricExporter: cfg.export.enabled ? createMetricExporter(target) : undefined,
     metricExportIntervalMs: cfg.export.metricIntervalMs, exportTimeoutMs: cfg.export.timeoutMs,
@@ -194,6 +199,7 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
   const stop = () => (stopped ??= (async () => {
     running = false;
     clearInterval(housekeeping);
+    sampling.controller?.stop();
     capture.close();
     await network?.stop();
     engine.closeAll(Date.now() * 1e6 - clock.bootEpochNs); // end what is still open now, counted by the engine
@@ -201,5 +207,5 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
     nat?.close(); // after the last spans were built: they still look their connections up
     await server.close();
   })());
-  return { telemetry, pipeline, server, capture, nat, network, stop };
+  return { telemetry, pipeline, server, capture, nat, network, sampling, stop };
 }
