@@ -47,7 +47,11 @@ export class ConsistentSampler {
    * `incoming` and `parentSampled` come from the request's tracestate and traceparent, if any.
    */
   decide(span: DecidableSpan, incoming?: IncomingOtState, parentSampled?: boolean): boolean {
-    if (span.sampled !== undefined) return span.sampled;
+    if (span.sampled !== undefined) {
+      // Inherited from the other side of a same-node call (never a carried trace: no parent reason).
+      if (!span.sampled) this.sampledOut[this.src]++;
+      return span.sampled;
+    }
     const r = incoming?.rv ?? traceIdRandomness(span.traceId);
     let t = this.t;
     let key = this.key;

@@ -63,7 +63,7 @@ function serverCount(route: string): number {
 }
 
 async function metricValue(name: string, labels: string): Promise<number> {
-  const m = new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(await agent.metrics());
+  const m = new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\S+)$`, 'm').exec(await agent.metrics());
   return m ? Number(m[1]) : NaN;
 }
 
