@@ -194,6 +194,7 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
   log(`serving /metrics, /healthz, /readyz on http://${server.address}`);
   log(cfg.export.enabled ? `exporting OTLP over ${cfg.export.protocol} to ${exportTargetText(cfg, process.env)}` : 'OTLP export disabled');
   attachedCount = attached.length; // ready: everything started
+  sampling.controller?.start(); // the budget counts from here, not the start-up's program loading
 
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= (async () => {

@@ -57,7 +57,10 @@ export class CpuBudgetController {
 
   get budgetCores(): number { return this.o.budgetCores; }
 
+  /** Starts measuring from now: start-up work (loading the programs) is not charged to the budget. */
   start(): void {
+    this.lastCpu = this.cpu();
+    this.lastAt = this.now();
     this.timer = setInterval(() => this.sample(), this.o.intervalMs);
     this.timer.unref();
   }

@@ -14,7 +14,7 @@ export interface SamplingConfig {
 
 export interface Sampling {
   sampler: ConsistentSampler;
-  /** Absent when the probability is fixed by config. */
+  /** Absent when the probability is fixed by config; started by the agent once it is ready. */
   controller?: CpuBudgetController;
 }
 
@@ -26,6 +26,5 @@ export function startSampling(cfg: SamplingConfig, telemetry: TelemetryRegistry)
   }
   const controller = new CpuBudgetController(sampler, { budgetCores: cfg.cpuBudget, intervalMs: cfg.intervalMs });
   registerBudgetTelemetry(telemetry, controller);
-  controller.start();
   return { sampler, controller };
 }
