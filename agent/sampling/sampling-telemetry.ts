@@ -10,7 +10,7 @@ export function registerSamplerTelemetry(t: TelemetryRegistry, s: ConsistentSamp
     () => [{ value: s.probability }]);
   t.register('sockeye_sampling_threshold_info', "The agent's rejection threshold now, as the th value exported spans carry (ot=th:…), and where it comes from (cpu_budget or configured).", 'gauge',
     () => [{ labels: { th: formatTh(s.threshold), source: s.source }, value: 1 }]);
-  t.register('sockeye_spans_sampled_out_total', 'Spans not built for export because their trace was sampled out, by reason: cpu_budget (the CPU budget controller lowered the probability), configured (sampling.probability), parent (the threshold the request carried in ot=th). RED metrics still count these transactions.', 'counter',
+  t.register('sockeye_spans_sampled_out_total', 'Spans not exported (no NAT wait, queue, encoding or send) because their trace was sampled out, by reason: cpu_budget (the CPU budget controller lowered the probability), configured (sampling.probability), parent (the threshold the request carried in ot=th). RED metrics still count these transactions.', 'counter',
     () => Object.entries(s.sampledOut).map(([reason, value]) => ({ labels: { reason }, value })));
   t.register('sockeye_sampling_parent_threshold_erased_total', 'Incoming ot=th thresholds ignored because the sampled flag contradicted them (randomness below the threshold yet sampled).', 'counter',
     () => [{ value: s.inconsistentErased }]);
