@@ -16,6 +16,7 @@ import type { ConntrackCounters, ConntrackWatcherOptions } from './conntrack/con
 import type { NatLookup } from './conntrack/nat-span-attributes.js';
 import { startNetworkHealth, type NetworkHealthLike } from './network-health/start-network-health.js';
 import { startExecTable } from './process-exec/start-exec-table.js';
+import { startSampling, type Sampling } from './sampling/start-sampling.js';
 
 /** The part of KernelCapture the agent uses (tests hand startAgent a stand-in of this shape). */
 export type Capture = Pick<KernelCapture, 'attachments' | 'onEvents' | 'counters' | 'close'>;
@@ -93,6 +94,8 @@ export interface RunningAgent {
   nat?: NatWatcherLike;
   /** Undefined when network health is off or the kernel cannot run it. */
   network?: NetworkHealthLike;
+  /** The span sampler and, unless sampling.probability fixes it, the CPU budget controller. */
+  sampling: Sampling;
   stop(): Promise<void>;
 }
 
@@ -129,8 +132,10 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
       { labels: { result: 'miss' }, value: execs.counts.lookups - execs.counts.hits - execs.counts.stale - execs.counts.truncated }] : []);
   const clock = createBootClock();
   const target = { protocol: cfg.export.protocol, endpoint: cfg.export.endpoint, timeoutMs: cfg.export.timeoutMs };
+  const sampling = startSampling(cfg.sampling, telemetry);
+  undo.push(() => sampling.controller?.stop());
   const pipeline = new SignalPipeline({
-    telemetry, clock,
+    telemetry, clock, sampler: sampling.sampler,
     spanExporter: cfg.export.enabled ? createSpanExporter(target, 'fast', { telemetry }) : undefined,
     metricExporter: cfg.export.enabled ? createMetricExporter(target) : undefined,
     metricExportIntervalMs: cfg.export.metricIntervalMs, exportTimeoutMs: cfg.export.timeoutMs,
@@ -200,11 +205,13 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
   log(`serving /metrics, /healthz, /readyz on http://${server.address}`);
   log(cfg.export.enabled ? `exporting OTLP over ${cfg.export.protocol} to ${exportTargetText(cfg, process.env)}` : 'OTLP export disabled');
   attachedCount = attached.length; // ready: everything started
+  sampling.controller?.start(); // the budget counts from here, not the start-up's program loading
 
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= (async () => {
     running = false;
     clearInterval(housekeeping);
+    sampling.controller?.stop();
     capture.close();
     await network?.stop();
     engine.closeAll(Date.now() * 1e6 - clock.bootEpochNs); // end what is still open now, counted by the engine
@@ -213,5 +220,5 @@ async function startParts(cfg: AgentConfig, log: (line: string) => void, open: C
     execs?.close(); // likewise: the last spans' processes are looked up there
     await server.close();
   })());
-  return { telemetry, pipeline, server, capture, nat, network, stop };
+  return { telemetry, pipeline, server, capture, nat, network, sampling, stop };
 }

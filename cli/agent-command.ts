@@ -7,12 +7,14 @@ import { exportTargetText, liveViewShown, startAgent, type RunningAgent } from '
 import { LiveView, renderLiveView } from './live-view.js';
 import { startupCheck } from '../agent/capture/startup-check.js';
 import { readFlags, type FlagProblem, type FlagSpec } from './flags.js';
+import { samplingSummary } from '../agent/sampling/sampling-telemetry.js';
 
 export const FLAGS: Array<[string, string, string]> = [
   ['--config FILE', '', 'YAML config file (keys below; nested under their section)'],
   ['--listen HOST:PORT', 'listen', ''],
   ['--endpoint URL', 'export.endpoint', ''],
   ['--protocol P', 'export.protocol', ''],
+  ['--cpu-budget CORES', 'sampling.cpu_budget', ''],
   ['--no-export', 'export.enabled', 'do not export over OTLP (live view and /metrics only)'],
   ['--live / --no-live', 'live_view', ''],
 ];
@@ -30,14 +32,15 @@ export function agentHelp(): string {
   lines.push('', 'environment: OTEL_EXPORTER_OTLP_{,TRACES_,METRICS_}{ENDPOINT,HEADERS,COMPRESSION},',
     '  OTEL_EXPORTER_OTLP_PROTOCOL and OTEL_EXPORTER_OTLP_TIMEOUT (one protocol and timeout for both signals;',
     '  the per-signal forms are reported at start as not used), OTEL_METRIC_EXPORT_INTERVAL,',
-    '  OTEL_SDK_DISABLED=true, or OTEL_TRACES_EXPORTER=none with OTEL_METRICS_EXPORTER=none (no export).',
+    '  OTEL_SDK_DISABLED=true, or OTEL_TRACES_EXPORTER=none with OTEL_METRICS_EXPORTER=none (no export),',
+    '  SOCKEYE_AGENT_CPU_BUDGET (sampling.cpu_budget).',
     '', 'endpoints: /metrics (Prometheus text), /healthz, /readyz on the listen address.');
   return lines.join('\n');
 }
 
 const AGENT_FLAGS: FlagSpec = {
   help: { type: 'boolean', short: 'h' }, config: { type: 'string' }, listen: { type: 'string' },
-  endpoint: { type: 'string' }, protocol: { type: 'string' }, 'no-export': { type: 'boolean' },
+  endpoint: { type: 'string' }, protocol: { type: 'string' }, 'cpu-budget': { type: 'string' }, 'no-export': { type: 'boolean' },
   live: { type: 'boolean' }, 'no-live': { type: 'boolean' },
 };
 
@@ -55,6 +58,7 @@ export function parseAgentArgs(args: string[]): { file?: string; overrides: Reco
       case 'listen': overrides.listen = value; break;
       case 'endpoint': overrides['export.endpoint'] = value; break;
       case 'protocol': overrides['export.protocol'] = value; break;
+      case 'cpu-budget': overrides['sampling.cpu_budget'] = value; break;
       case 'no-export': overrides['export.enabled'] = false; break;
       case 'live': overrides.live_view = 'on'; break;
       case 'no-live': overrides.live_view = 'off'; break;
@@ -114,6 +118,7 @@ export const command: Command = {
         metricsUrl: `http://${agent.server.address}/metrics`,
         counters: [['spans', agent.telemetry.get('sockeye_spans_total')], ['exported', agent.telemetry.get('sockeye_spans_exported_total')],
           ['lost', agent.telemetry.get('sockeye_capture', { counter: 'lostEvents' })]],
+        sampling: samplingSummary(agent.sampling.sampler, agent.sampling.controller),
       }))
       : undefined;
     if (!signalled) {

@@ -8,6 +8,8 @@ export interface LiveHeader {
   exportTarget: string;
   metricsUrl: string;
   counters: Array<[string, number]>;
+  /** One line on span sampling (agent/sampling/sampling-telemetry.ts samplingSummary). */
+  sampling?: string;
 }
 
 function fmtDuration(s: number): string {
@@ -23,6 +25,7 @@ export function renderLiveView(rows: LiveRow[], h: LiveHeader, maxRows = 30, wid
   const out: string[] = [];
   out.push(`sockeye agent — up ${Math.floor(h.uptimeS)}s — export: ${h.exportTarget} — ${h.metricsUrl}`);
   out.push(h.counters.map(([k, v]) => `${k} ${v}`).join('  '));
+  if (h.sampling) out.push(h.sampling);
   out.push('');
   const opW = Math.max(20, width - 24 - 4 - 9 - 8 - 9 - 9 - 6);
   out.push(`${cut('SERVICE', 24)} ${cut('KIND', 4)} ${cut('OPERATION', opW)} ${'REQ/S'.padStart(8)} ${'ERR%'.padStart(7)} ${'P50'.padStart(8)} ${'P99'.padStart(8)}`);

@@ -25,6 +25,7 @@ const benches = [
   ['collector-pipeline', 'bench/collector/pipeline-throughput.js', ['--spans', '200000', '--rounds', '2'], ['--spans', '40000', '--rounds', '1'], 180],
   ['collector-k8s-cache', 'bench/collector/k8s-cache-rss.js', ['10000'], ['2000'], 120],
   ['overhead-suite', 'bench/overhead/run-overhead-suite.js', [], ['--quick'], 900],
+  ['cpu-budget', 'bench/overhead/cpu-budget-saturation.js', ['--rounds', '2'], ['--rounds', '1', '--seconds', '4'], 300],
 ];
 
 // A benchmark that overruns its limit is killed with everything it started (agent, servers, load

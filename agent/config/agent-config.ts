@@ -5,6 +5,7 @@
 // error names the key, why, and where the value came from. Unknown keys are errors (typos must not
 // silently fall back to defaults).
 import { readFileSync, statSync, statfsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../../common/config/config-error.js';
 import { object, optional, type Infer, type MapWording, type ObjectSchema, type Schema } from '../../common/config/config-schema.js';
@@ -146,6 +147,29 @@ function absolutePath(help: string, shownDefault: string): Documented<string> {
   }, shownDefault);
 }
 
+/** A CPU amount in cores: a number (0.5) or Kubernetes millicores ("500m"). */
+function cores(def: number, help: string, shownDefault: string): Documented<number> {
+  return leaf(def, help, (v, raw) => {
+    const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(m?)$/.exec(v) : undefined;
+    const n = typeof v === 'number' ? v : m ? Number(m[1]) / (m[2] ? 1000 : 1) : NaN;
+    if (!Number.isFinite(n) || n <= 0) bad(`must be a positive number of cores (0.5) or millicores ("500m"), got ${shown(raw)}`);
+    return n;
+  }, shownDefault);
+}
+
+/** A sampling probability: 2^-56 (the smallest a threshold can express) to 1. */
+function probability(help: string): Documented<number> {
+  return leaf<number>(undefined, help, (v, raw) => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
+    if (!Number.isFinite(n) || n < 2 ** -56 || n > 1) bad(`must be a probability from 2^-56 to 1, got ${shown(raw)}`);
+    return n;
+  });
+}
+
+/** The default CPU budget: a tenth of the node's cores (0.2 cores on a 2-core node). */
+export const DEFAULT_CPU_BUDGET_PER_CORE = 0.1;
+export const defaultCpuBudget = (): number => Math.round(DEFAULT_CPU_BUDGET_PER_CORE * availableParallelism() * 1000) / 1000;
+
 /** An optional leaf: absent means "the component's own default", shown as `shownDefault`. */
 function maybe<T>(of: Documented<T>, shownDefault: string): Documented<T | undefined> {
   return { ...optional(of), help: of.help, shownDefault };
@@ -204,6 +228,13 @@ export const agentConfigSchema = object({
   network_health: section({
     enabled: flag(true, 'TCP connect, retransmit, reset and listen-overflow metrics from the kernel (off by itself when the kernel lacks the tracepoints)'),
     max_peers_per_service: integer(100, 'peer label values per service before the _OTHER bucket', 1),
+  }),
+  /** Span sampling under CPU pressure (docs/agent.md, "Sampling under overload"). */
+  sampling: section({
+    cpu_budget: cores(defaultCpuBudget(), 'most CPU the agent process may use, in cores or millicores ("250m"); spans are sampled to stay under it (RED metrics never are)',
+      `${DEFAULT_CPU_BUDGET_PER_CORE} × CPU cores (${defaultCpuBudget()} here); SOCKEYE_AGENT_CPU_BUDGET`),
+    probability: maybe(probability('fixed span sampling probability (the CPU budget then no longer adapts it)'), 'none: the CPU budget decides'),
+    interval_ms: integer(1000, 'how often the CPU budget is checked and the probability stepped', 100),
   }),
   live_view: liveView,
   live_view_refresh_ms: integer(1000, 'live view refresh period', 100),
@@ -302,6 +333,7 @@ function layerEnv(l: Layers, env: NodeJS.ProcessEnv): void {
   set(['export', 'protocol'], 'OTEL_EXPORTER_OTLP_PROTOCOL');
   set(['export', 'timeout_ms'], 'OTEL_EXPORTER_OTLP_TIMEOUT');
   set(['export', 'metric_interval_ms'], 'OTEL_METRIC_EXPORT_INTERVAL');
+  set(['sampling', 'cpu_budget'], 'SOCKEYE_AGENT_CPU_BUDGET');
   const off = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true'
     || (env.OTEL_TRACES_EXPORTER?.trim() === 'none' && env.OTEL_METRICS_EXPORTER?.trim() === 'none');
   if (off) l.set(['export', 'enabled'], false, 'environment');

@@ -18,7 +18,8 @@ export interface LinkerCounters {
 }
 
 interface Pending { span: TxSpan; deadline: number }
-interface Recent { traceId: string; spanId: string; expires: number }
+/** A client span just emitted: its ids, and its trace's sampling decision for the server side to share. */
+interface Recent { traceId: string; spanId: string; expires: number; sampled: boolean | undefined; traceState: TxSpan['traceState'] }
 
 /** 127.0.0.0/8 or ::1, without a regex per transaction. */
 export function isLoopbackText(addr: string): boolean {
@@ -67,17 +68,21 @@ export class PeerLinker {
         waiting.span.setParent(span.traceId, span.spanId);
         this.counters.linked++;
         this.emit(span);
+        waiting.span.sampled = span.sampled;
+        waiting.span.traceState = span.traceState;
         this.emit(waiting.span);
         return;
       }
-      this.recentClients.set(key, { traceId: span.traceId, spanId: span.spanId, expires: now + this.waitMs * 4 });
-      this.emit(span);
+      this.emit(span); // decides the trace's sampling first: the server side shares that decision
+      this.recentClients.set(key, { traceId: span.traceId, spanId: span.spanId, expires: now + this.waitMs * 4, sampled: span.sampled, traceState: span.traceState });
       return;
     }
     const client = this.recentClients.get(key);
     if (client) {
       this.recentClients.delete(key);
       span.setParent(client.traceId, client.spanId);
+      span.sampled = client.sampled;
+      span.traceState = client.traceState;
       this.counters.linked++;
       this.emit(span);
       return;

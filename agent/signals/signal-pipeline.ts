@@ -17,10 +17,14 @@ import { SpanBuilder } from './span-builder.js';
 import { SpanExport } from '../export/span-export.js';
 import { OwnSockets } from './own-sockets.js';
 import type { TxSpan } from './tx-span.js';
+import type { CarriedContext } from './trace-context.js';
 import type { NatLookup } from '../conntrack/nat-span-attributes.js';
 import { NatLateLookup } from './nat-late-lookup.js';
 import { BatchClock } from './batch-clock.js';
 import { markConnectionReset, type ConnectionResetLookup } from './connection-reset.js';
+import { ConsistentSampler } from '../sampling/consistent-sampler.js';
+import { parseTracestate } from '../sampling/ot-tracestate.js';
+import { registerSamplerTelemetry } from '../sampling/sampling-telemetry.js';
 
 export interface SignalPipelineOptions {
   telemetry: TelemetryRegistry;
@@ -54,7 +58,9 @@ export interface SignalPipelineOptions {
   /** Keep per-route statistics for the live terminal view (default true). Off when no view is
    *  shown: the recording is ≈1.4 % of the agent's CPU under load. */
   liveStats?: boolean;
-  /** Sees every finished span (tests, debugging). */
+  /** Decides which traces' spans are kept (agent/sampling); default: keep all, with ot=th:0. */
+  sampler?: ConsistentSampler;
+  /** Sees every finished span kept by sampling (tests, debugging). */
   onSpan?: (span: TxSpan) => void;
 }
 
@@ -76,6 +82,7 @@ export class SignalPipeline {
   private readonly clock: BootClock;
   /** Resets seen per connection (network health, set once it started): broken transactions get connection_reset. */
   resets?: ConnectionResetLookup;
+  readonly sampler: ConsistentSampler;
 
   constructor(private readonly opts: SignalPipelineOptions) {
     this.t = opts.telemetry;
@@ -98,6 +105,8 @@ export class SignalPipeline {
       this.own.refresh();
     }
     const t = this.t;
+    this.sampler = opts.sampler ?? new ConsistentSampler();
+    registerSamplerTelemetry(t, this.sampler);
     t.register('sockeye_route_overflow_total', 'HTTP paths folded into the overflow route because the service hit its route cap.', 'counter', () => [{ value: this.routes.overflowed }]);
     t.register('sockeye_metric_label_overflow_total', `Metric label values from the wire folded into ${OVERFLOW_VALUE} because the service hit signals.max_label_values_per_service, by attribute.`, 'counter',
       () => [...this.labelCap.overflowed].map(([attribute, value]) => ({ labels: { attribute }, value })));
@@ -146,6 +155,8 @@ export class SignalPipeline {
       if (this.resets && markConnectionReset(tx, built, this.resets, this.clock)) this.t.add('sockeye_spans_connection_reset_total', 'Spans whose connection was reset (error.type connection_reset, with the reset as a span event).');
       this.metrics.record(who.serviceName, built.metric, who.podUid);
       if (this.liveOn) this.live.record(who.serviceName, built.operation, tx.role === 'server' ? 'server' : 'client', built.metric.seconds, built.isError);
+      // RED and the live view counted it above; from here on only kept spans cost anything.
+      if (built.carried && !this.keepCarried(tx, built.span, built.carried)) return;
       if (built.natMiss) this.natLate?.missed(built.span, tx.tuple);
       this.linker.offer(tx, built.span, built.carried);
     } catch (e) {
@@ -165,13 +176,20 @@ export class SignalPipeline {
     }
   }
 
+  /** A request that carried a traceparent is decided before linking: its trace id is already known. */
+  private keepCarried(tx: Transaction, span: TxSpan, carried: CarriedContext): boolean {
+    span.traceId = carried.traceId;
+    return this.sampler.decide(span, parseTracestate(tx.http?.request.tracestate), carried.sampled);
+  }
+
   private emit(span: TxSpan): void {
+    if (!this.sampler.decide(span)) return; // sampled out (counted): no NAT wait, no export
     if (this.natLate?.hold(span)) return;
     this.release(span);
   }
 
   private release(span: TxSpan): void {
-    (this.spansBuilt ??= this.t.counter('sockeye_spans_total', 'Spans built.')).value++;
+    (this.spansBuilt ??= this.t.counter('sockeye_spans_total', 'Spans built and kept by sampling (the others: sockeye_spans_sampled_out_total).')).value++;
     this.opts.onSpan?.(span);
     this.export?.submit(span);
   }

@@ -1,7 +1,7 @@
 // A finished span built straight from a Transaction, shaped as the SDK's ReadableSpan so the
 // span queue and the SDK's OTLP exporters take it as is. We build these ourselves because we need
 // kernel start/end times and carried/linked ids, which Tracer.startSpan does not allow.
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type Link, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type Link, type SpanContext, type SpanStatus, type TraceState } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
@@ -16,6 +16,9 @@ export class TxSpan implements ReadableSpan {
   traceId = '';
   spanId = '';
   parentSpanContext: SpanContext | undefined = undefined;
+  /** The trace's sampling decision (agent/sampling), undefined until made; kept spans carry `ot=th` here. */
+  sampled: boolean | undefined = undefined;
+  traceState: TraceState | undefined = undefined;
   status: SpanStatus = OK;
   readonly links: Link[] = NO_LINKS;
   events: TimedEvent[] = NO_EVENTS;
@@ -26,7 +29,6 @@ export class TxSpan implements ReadableSpan {
   readonly droppedLinksCount = 0;
   /** The span's own context fields, readable without spanContext()'s object (the encoder reads these). */
   readonly traceFlags = TraceFlags.SAMPLED;
-  readonly traceState = undefined;
 
   constructor(
     public name: string,
@@ -39,7 +41,7 @@ export class TxSpan implements ReadableSpan {
   ) {}
 
   spanContext(): SpanContext {
-    return { traceId: this.traceId, spanId: this.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: false };
+    return { traceId: this.traceId, spanId: this.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: false, traceState: this.traceState };
   }
 
   get duration(): HrTime {

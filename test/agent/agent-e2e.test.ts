@@ -116,6 +116,8 @@ test('HTTP/1.1: Node client and curl against a Node server — spans per side, n
   assert.equal(clients.length, 6, `client spans: ${clients.map((s) => s.name)}`);
   assert.deepEqual(servers.map((s) => s.name).sort(), ['GET /boom', 'GET /items/{id}', 'GET /items/{id}', 'GET /items/{id}', 'GET /items/{id}', 'GET /missing']);
   assert.ok(clients.every((s) => s.name === 'GET'));
+  // No pressure: nothing sampled, and every span says so (adjusted count 1).
+  for (const s of spans) assert.equal(s.traceState, 'ot=th:0', `${s.name} tracestate`);
   for (const s of servers) {
     assert.equal(s.resource['service.name'], SERVICE);
     assert.equal(s.resource['process.pid'], process.pid);

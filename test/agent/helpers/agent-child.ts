@@ -28,7 +28,9 @@ export class AgentChild {
     const dir = mkdtempSync('/tmp/sockeye-agent-e2e-');
     writeFileSync(`${dir}/agent.yaml`, yaml(listen));
     const proc = spawn(process.execPath, [`${root}bin/sockeye.js`, 'agent', '--config', `${dir}/agent.yaml`, '--no-live'],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OTEL_SERVICE_NAME: 'sockeye-agent-under-test' } });
+      // A budget no test reaches: on this shared machine the CPU budget would sample spans the tests count
+      // (the budget is measured in bench/overhead; tests force sampling with sampling.probability).
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OTEL_SERVICE_NAME: 'sockeye-agent-under-test', SOCKEYE_AGENT_CPU_BUDGET: '64' } });
     const a = new AgentChild(proc, `http://${listen}`, dir);
     proc.stderr!.setEncoding('utf8').on('data', (d: string) => { a.stderr += d; });
     const deadline = Date.now() + 30_000;

@@ -17,6 +17,8 @@ export interface FlatSpan {
   traceId: string;
   spanId: string;
   parentSpanId: string;
+  /** The span's W3C tracestate ('' when absent). */
+  traceState: string;
   startNs: bigint;
   endNs: bigint;
   statusCode: number;
@@ -118,7 +120,7 @@ export class OtlpTestReceiver {
         const resource = attrs(rs.resource?.attributes);
         for (const ss of rs.scopeSpans) {
           for (const s of ss.spans) {
-            out.push({ name: s.name, kind: s.kind, traceId: hex(s.traceId), spanId: hex(s.spanId), parentSpanId: hex(s.parentSpanId),
+            out.push({ name: s.name, kind: s.kind, traceId: hex(s.traceId), spanId: hex(s.spanId), parentSpanId: hex(s.parentSpanId), traceState: s.traceState ?? '',
               startNs: int64ToBigInt(s.startTimeUnixNano), endNs: int64ToBigInt(s.endTimeUnixNano), statusCode: s.status?.code ?? 0,
               attributes: attrs(s.attributes), resource, scopeName: ss.scope?.name ?? '', schemaUrl: ss.schemaUrl ?? '',
               events: (s.events ?? []).map((e) => ({ name: e.name, timeNs: int64ToBigInt(e.timeUnixNano), attributes: attrs(e.attributes) })) });
