@@ -31,18 +31,13 @@ let httpPort = 0;
 before(async () => {
   if (skip) return;
   rx = await OtlpTestReceiver.start();
-  agent = await AgentChild.start((listen) => [
-    `listen: ${listen}`,
-    'export:',
-    `  endpoint: ${rx.grpcEndpoint}`,
-    '  metric_interval_ms: 500',
-    '  span_delay_ms: 100',
+  agent = await AgentChild.exportingTo(rx.grpcEndpoint, [
     'engine:',
     '  request_timeout_ms: 1500',
     'signals:',
     '  link_wait_ms: 500',
     'live_view: off',
-  ].join('\n'));
+  ]);
   httpServer = createServer((req, res) => {
     afterAtLeast(DELAY_MS, () => {
       if (req.url?.startsWith('/missing')) res.writeHead(404).end('no');

@@ -43,13 +43,9 @@ function expectedCalls(): string[] {
 before(async () => {
   if (skip) return;
   rx = await OtlpTestReceiver.start();
-  agent = await AgentChild.start((listen) => [
-    `listen: ${listen}`,
-    'export:',
-    `  endpoint: ${rx.grpcEndpoint}`,
-    '  span_delay_ms: 100',
+  agent = await AgentChild.exportingTo(rx.grpcEndpoint, [
     'live_view: off',
-  ].join('\n'));
+  ]);
   server = spawn(PYTHON, [PEER, 'server'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [line] = await once(server.stdout!, 'data') as [Buffer];
   port = Number(String(line).match(/^ready (\d+)/)?.[1]);

@@ -48,10 +48,11 @@ before(async () => {
   await run('cp', [`${root}test/agent/fixtures/named-threads-server.py`, `${dir}/execpath_new_srv.py`]);
   oldServer = await startServer(`${dir}/execpath_old_srv.py`);
   rx = await OtlpTestReceiver.start();
-  agent = await AgentChild.start((listen) => [
-    `listen: ${listen}`, 'export:', `  endpoint: ${rx.grpcEndpoint}`, '  span_delay_ms: 100',
-    'signals:', '  link_wait_ms: 300', 'live_view: off',
-  ].join('\n'));
+  agent = await AgentChild.exportingTo(rx.grpcEndpoint, [
+    'signals:',
+    '  link_wait_ms: 300',
+    'live_view: off',
+  ]);
   newServer = await startServer(`${dir}/execpath_new_srv.py`);
 });
 

@@ -18,16 +18,11 @@ let agent: AgentChild;
 before(async () => {
   if (skip) return;
   rx = await OtlpTestReceiver.start();
-  agent = await AgentChild.start((listen) => [
-    `listen: ${listen}`,
-    'export:',
-    `  endpoint: ${rx.grpcEndpoint}`,
-    '  metric_interval_ms: 500',
-    '  span_delay_ms: 100',
+  agent = await AgentChild.exportingTo(rx.grpcEndpoint, [
     'conntrack:',
     '  enabled: false',
     'live_view: off',
-  ].join('\n'));
+  ]);
 });
 
 after(async () => {

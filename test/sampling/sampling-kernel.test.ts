@@ -30,18 +30,13 @@ let port = 0;
 before(async () => {
   if (skip) return;
   rx = await OtlpTestReceiver.start();
-  agent = await AgentChild.start((listen) => [
-    `listen: ${listen}`,
-    'export:',
-    `  endpoint: ${rx.grpcEndpoint}`,
-    '  metric_interval_ms: 500',
-    '  span_delay_ms: 100',
+  agent = await AgentChild.exportingTo(rx.grpcEndpoint, [
     'signals:',
     '  link_wait_ms: 500',
     'sampling:',
     `  probability: ${P}`,
     'live_view: off',
-  ].join('\n'));
+  ]);
   server = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
   port = await freePort();
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));

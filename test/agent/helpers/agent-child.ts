@@ -23,6 +23,16 @@ export class AgentChild {
   stderr = '';
   private constructor(readonly proc: ChildProcess, readonly metricsUrl: string, private readonly dir: string) {}
 
+  /**
+   * The usual test agent: exporting to `endpoint` (OTLP/gRPC) with short metric and span delays,
+   * plus the test's own config lines (whole top-level sections, e.g. 'signals:', '  link_wait_ms: 300').
+   */
+  static exportingTo(endpoint: string, lines: string[] = []): Promise<AgentChild> {
+    return AgentChild.start((listen) => [
+      `listen: ${listen}`, 'export:', `  endpoint: ${endpoint}`, '  metric_interval_ms: 500', '  span_delay_ms: 100', ...lines,
+    ].join('\n'));
+  }
+
   static async start(yaml: (listen: string) => string): Promise<AgentChild> {
     const listen = `127.0.0.1:${await freePort()}`;
     const dir = mkdtempSync('/tmp/sockeye-agent-e2e-');
