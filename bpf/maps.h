@@ -35,10 +35,6 @@ struct conn_state {
 	__u64 ino;
 	__u64 tx_offset;
 	__u64 rx_offset;
-	/* The owning process's identity, read once per connection (and again when another process
-	 * uses the socket): the cgroup chain and the leader's comm are cold cache lines on every call. */
-	__u64 cgroup_id;
-	char comm[16];
 	__u32 pid;
 	__u8 role;
 	__u8 protocol;
@@ -85,6 +81,27 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
+
+/* One event under construction per CPU; twice the payload so masked variable offsets verify. */
+struct scratch_event {
+	struct sockeye_event ev;
+	__u8 payload[2 * SOCKEYE_MAX_PAYLOAD];
+};
+
+/* Indexed by CPU id: a plain array because a per-CPU value may not exceed 32 KiB. The loader sizes
+ * it to the number of possible CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct scratch_event);
+} scratch SEC(".maps");
+
+static __always_inline struct scratch_event *scratch_slot(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -34,23 +34,12 @@ struct sockeye_layout_enums {
 	enum sockeye_counter counter;
 };
 struct sockeye_layout_enums *layout_enums_for_btf;
-/* The record is built in ring memory only (no map value has its type): keep it in BTF too. */
-struct sockeye_event *layout_event_for_btf;
-
-/* Where inference looks at a prefix (a helper may not write the stack at a variable offset). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u8[2 * INFER_PREFIX]);
-} infer_prefix SEC(".maps");
 
 /* One piece of stream to report: a plain buffer or an iovec array, with its true length. */
 struct chunk {
 	__u64 src;
-	__u64 name;   /* user sockaddr of the peer, or 0 */
+	__u64 name;  /* user sockaddr of the peer, or 0 */
 	__u64 len;
-	__u64 offset; /* position of its first byte in its direction's stream */
 	__u32 iovcnt;
 	__u8 is_iov;
 	__u8 dir;
@@ -62,26 +51,21 @@ static __always_inline __u32 cap_now(void)
 	return cap > SOCKEYE_MAX_PAYLOAD ? SOCKEYE_MAX_PAYLOAD : cap;
 }
 
-/* Copies up to `cap` bytes in total into dst at `at`. dst must hold 2 * room bytes (room a power of
- * two >= cap): the verifier bounds the offset and the length separately, each by room. */
-static __always_inline __u32 copy_part(__u8 *dst, __u32 at, __u64 src, __u64 len, __u32 cap, __u32 room)
+static __always_inline __u32 copy_part(struct scratch_event *s, __u32 at, __u64 src, __u64 len, __u32 cap)
 {
 	if (at >= cap)
 		return at;
 	__u64 n = len;
 	if (n > cap - at)
 		n = cap - at;
-	/* Opaque to the compiler: with cap == room it can prove both bounds below and drop the mask
-	 * and the clamp the verifier needs. */
-	asm volatile("" : "+r"(at), "+r"(n));
-	at &= room - 1;
-	if (n > room)
-		n = room;
-	bpf_probe_read_user(dst + at, n, (const void *)src);
+	at &= SOCKEYE_MAX_PAYLOAD - 1;
+	if (n > SOCKEYE_MAX_PAYLOAD)
+		n = SOCKEYE_MAX_PAYLOAD;
+	bpf_probe_read_user(s->payload + at, n, (const void *)src);
 	return at + n;
 }
 
-static __always_inline __u32 copy_iovecs(__u8 *dst, __u64 iov, __u32 iovcnt, __u64 len, __u32 cap, __u32 room)
+static __always_inline __u32 copy_iovecs(struct scratch_event *s, __u64 iov, __u32 iovcnt, __u64 len, __u32 cap)
 {
 	__u32 at = 0;
 	__u64 left = len;
@@ -92,23 +76,12 @@ static __always_inline __u32 copy_iovecs(__u8 *dst, __u64 iov, __u32 iovcnt, __u
 		if (bpf_probe_read_user(&v, sizeof(v), (const void *)(iov + i * sizeof(struct iovec))))
 			break;
 		__u64 n = v.iov_len < left ? v.iov_len : left;
-		at = copy_part(dst, at, (__u64)v.iov_base, n, cap, room);
+		at = copy_part(s, at, (__u64)v.iov_base, n, cap);
 		left -= n;
 		if (at >= cap)
 			break;
 	}
 	return at;
-}
-
-/* The process's identity as events report it: the cgroup id (what bpf_get_current_cgroup_id
- * returns) and its thread-group leader's comm (never a worker thread's own name: a process that exits
- * before userspace reads /proc still has its identity), by direct loads, no helper call. */
-static __always_inline void read_identity(struct conn_state *c, __u32 pid)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	c->pid = pid;
-	c->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
-	__builtin_memcpy(c->comm, task->group_leader->comm, sizeof(c->comm));
 }
 
 static __always_inline struct conn_state *conn_for(__u64 sk, __u64 ino, __u32 pid)
@@ -118,15 +91,13 @@ static __always_inline struct conn_state *conn_for(__u64 sk, __u64 ino, __u32 pi
 		/* UDP peers and a not-yet-bound local port can change: re-read those from the sock. */
 		if (c->tuple.transport == IPPROTO_UDP || c->tuple.local_port == 0)
 			read_tuple(&c->tuple, (struct sock *)sk);
-		if (c->pid != pid) /* a socket shared across processes (fork, SCM_RIGHTS) */
-			read_identity(c, pid);
 		return c;
 	}
 	struct conn_state fresh = {};
 	read_tuple(&fresh.tuple, (struct sock *)sk);
-	read_identity(&fresh, pid);
 	fresh.conn_id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
 	fresh.ino = ino;
+	fresh.pid = pid;
 	if (bpf_map_update_elem(&conns, &sk, &fresh, BPF_ANY)) {
 		count(SOCKEYE_CTR_CONN_MAP_FULL, 1);
 		return NULL;
@@ -134,12 +105,15 @@ static __always_inline struct conn_state *conn_for(__u64 sk, __u64 ino, __u32 pi
 	return bpf_map_lookup_elem(&conns, &sk);
 }
 
-/* Header fields every event carries; the identity comes from the connection (see read_identity). */
 static __always_inline void fill_common(struct sockeye_event *e, struct conn_state *c, __u64 pid_tgid, __s32 fd)
 {
+	/* comm and cgroup id by direct loads from the current task instead of bpf_get_current_comm
+	 * (a byte-wise copy) and bpf_get_current_cgroup_id: same values (comm is kept NUL-padded by the
+	 * kernel; the helper also reads the default hierarchy's cgroup), no helper call. */
+	struct task_struct *task = bpf_get_current_task_btf();
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->conn_id = c->conn_id;
-	e->cgroup_id = c->cgroup_id;
+	e->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
 	e->fd = fd;
@@ -147,7 +121,9 @@ static __always_inline void fill_common(struct sockeye_event *e, struct conn_sta
 	e->protocol = c->protocol;
 	e->reserved = 0;
 	e->reserved2 = 0;
-	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
+	/* The process's name (its thread-group leader's comm), never a worker thread's own name: a
+	 * process that exits before userspace reads /proc still has its identity. */
+	__builtin_memcpy(e->comm, task->group_leader->comm, sizeof(e->comm));
 }
 
 /* Wake the consumer once each time the backlog crosses a multiple of ring_wakeup_bytes, not on
@@ -162,16 +138,17 @@ static __always_inline __u64 wakeup_flag(__u64 size)
 	return avail / every != (avail + size) / every ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void count_lost(__u64 stream_bytes)
+static __always_inline void submit(struct scratch_event *s, __u32 captured, __u64 stream_bytes)
 {
-	count(SOCKEYE_CTR_LOST_EVENTS, 1);
-	count(SOCKEYE_CTR_LOST_BYTES, stream_bytes);
-}
-
-static __always_inline void submit(void *rec, __u64 size)
-{
-	bpf_ringbuf_submit(rec, wakeup_flag(size));
-	count(SOCKEYE_CTR_SUBMITTED, 1);
+	if (captured > SOCKEYE_MAX_PAYLOAD)
+		captured = SOCKEYE_MAX_PAYLOAD;
+	__u64 size = sizeof(struct sockeye_event) + captured;
+	if (bpf_ringbuf_output(&events, s, size, wakeup_flag(size))) {
+		count(SOCKEYE_CTR_LOST_EVENTS, 1);
+		count(SOCKEYE_CTR_LOST_BYTES, stream_bytes);
+	} else {
+		count(SOCKEYE_CTR_SUBMITTED, 1);
+	}
 }
 
 static __always_inline __u8 role_from(__u8 dir, __u8 message)
@@ -182,41 +159,51 @@ static __always_inline __u8 role_from(__u8 dir, __u8 message)
 	return (sent == (message == MSG_REQUEST)) ? SOCKEYE_ROLE_CLIENT : SOCKEYE_ROLE_SERVER;
 }
 
-/* A data record is reserved in the ring at a size class and filled in place: one copy of the
- * payload, no scratch buffer. `room` is the class (a power of two); plain buffers need `room` payload
- * bytes, iovec arrays twice that (copy_part's bounds). Returns -1 if the ring is full. */
-static __noinline int emit_data(struct conn_state *c, struct pending_call *pc, struct chunk *ch, __u64 pid_tgid, __u32 room)
+/* Reports one piece of stream: protocol verdict, role, offset bookkeeping, ring output. */
+static __noinline int report_chunk(struct pending_call *pc, struct chunk *ch, __u64 pid_tgid)
 {
-	__u32 cap = cap_now();
-	if (cap > room)
-		cap = room;
-	struct sockeye_event *e;
-	__u64 size;
-	__u32 captured;
-	/* One branch per shape, reserve and copy together: the verifier must see the size it checks. */
-	if (ch->is_iov) {
-		size = sizeof(*e) + 2 * room;
-		e = bpf_ringbuf_reserve(&events, sizeof(*e) + 2 * room, 0);
-		if (!e)
-			return -1;
-		captured = copy_iovecs((__u8 *)(e + 1), ch->src, ch->iovcnt, ch->len, cap, room);
-	} else {
-		size = sizeof(*e) + room;
-		e = bpf_ringbuf_reserve(&events, sizeof(*e) + room, 0);
-		if (!e)
-			return -1;
-		__u64 n = ch->len < cap ? ch->len : cap;
-		if (n > room)
-			n = room;
-		bpf_probe_read_user(e + 1, n, (const void *)ch->src);
-		captured = n;
+	struct conn_state *c = conn_for(pc->sk, pc->ino, pid_tgid >> 32);
+	if (!c)
+		return 0;
+	__u64 *stream_off = ch->dir == SOCKEYE_DIR_EGRESS ? &c->tx_offset : &c->rx_offset;
+	__u64 offset = *stream_off;
+	*stream_off += ch->len;
+	if (c->ignored) { /* became ignored between this call's entry and exit */
+		count(SOCKEYE_CTR_UNMATCHED_DATA, 1);
+		return 0;
 	}
-	__u8 *p = (__u8 *)(e + 1);
-	if (captured > room)
-		captured = room;
+	struct scratch_event *s = scratch_slot();
+	if (!s)
+		return 0;
 	__u8 transport = c->tuple.transport;
-	if (c->role == SOCKEYE_ROLE_UNKNOWN)
+	__u32 cap = cap_now();
+	__u32 captured;
+	const __u8 *p = s->payload;
+	if (c->protocol == SOCKEYE_PROTO_UNKNOWN) {
+		/* Inference on a short prefix: a connection that never matches costs a 64-byte copy per
+		 * attempt, not a full capture. */
+		__u32 prefix = cap < INFER_PREFIX ? cap : INFER_PREFIX;
+		captured = ch->is_iov ? copy_iovecs(s, ch->src, ch->iovcnt, ch->len, prefix)
+				      : copy_part(s, 0, ch->src, ch->len, prefix);
+		struct verdict v = infer(p, captured, ch->len, transport);
+		if (v.protocol == SOCKEYE_PROTO_UNKNOWN) {
+			if (++c->attempts >= MAX_INFER_ATTEMPTS)
+				c->ignored = 1;
+			count(SOCKEYE_CTR_UNMATCHED_DATA, 1);
+			return 0;
+		}
+		c->protocol = v.protocol;
+		if (c->role == SOCKEYE_ROLE_UNKNOWN)
+			c->role = role_from(ch->dir, v.message);
+	}
+	captured = ch->is_iov ? copy_iovecs(s, ch->src, ch->iovcnt, ch->len, cap)
+			      : copy_part(s, 0, ch->src, ch->len, cap);
+	if (captured > SOCKEYE_MAX_PAYLOAD)
+		captured = SOCKEYE_MAX_PAYLOAD;
+	if (c->role == SOCKEYE_ROLE_UNKNOWN) {
 		c->role = role_from(ch->dir, message_kind(c->protocol, p, captured, ch->len, transport));
+	}
+	struct sockeye_event *e = &s->ev;
 	fill_common(e, c, pid_tgid, pc->fd);
 	put_tuple(e, &c->tuple);
 	/* Only a datagram socket's peer comes from the call's sockaddr: on TCP the kernel ignores
@@ -226,71 +213,11 @@ static __noinline int emit_data(struct conn_state *c, struct pending_call *pc, s
 	e->kind = SOCKEYE_EV_DATA;
 	e->direction = ch->dir;
 	e->syscall = pc->syscall;
-	e->offset = ch->offset;
+	e->offset = offset;
 	e->total_bytes = ch->len > 0xffffffffULL ? 0xffffffff : ch->len;
 	e->captured = captured;
-	submit(e, size);
+	submit(s, captured, ch->len);
 	return 0;
-}
-
-/* One piece of stream: offset bookkeeping and protocol verdict. Returns the connection if the chunk
- * is to be reported, else NULL (counted). */
-static __noinline struct conn_state *chunk_conn(struct pending_call *pc, struct chunk *ch, __u64 pid_tgid)
-{
-	struct conn_state *c = conn_for(pc->sk, pc->ino, pid_tgid >> 32);
-	if (!c)
-		return NULL;
-	__u64 *stream_off = ch->dir == SOCKEYE_DIR_EGRESS ? &c->tx_offset : &c->rx_offset;
-	ch->offset = *stream_off;
-	*stream_off += ch->len;
-	if (c->ignored) { /* became ignored between this call's entry and exit */
-		count(SOCKEYE_CTR_UNMATCHED_DATA, 1);
-		return NULL;
-	}
-	if (c->protocol == SOCKEYE_PROTO_UNKNOWN) {
-		/* Inference on a short prefix: a connection that never matches costs a 64-byte copy per
-		 * attempt, not a full capture. */
-		__u32 zero = 0;
-		__u8 *prefix = bpf_map_lookup_elem(&infer_prefix, &zero);
-		if (!prefix)
-			return NULL;
-		__u32 n = ch->is_iov ? copy_iovecs(prefix, ch->src, ch->iovcnt, ch->len, INFER_PREFIX, INFER_PREFIX)
-				     : copy_part(prefix, 0, ch->src, ch->len, INFER_PREFIX, INFER_PREFIX);
-		if (n > INFER_PREFIX)
-			n = INFER_PREFIX;
-		struct verdict v = infer(prefix, n, ch->len, c->tuple.transport);
-		if (v.protocol == SOCKEYE_PROTO_UNKNOWN) {
-			if (++c->attempts >= MAX_INFER_ATTEMPTS)
-				c->ignored = 1;
-			count(SOCKEYE_CTR_UNMATCHED_DATA, 1);
-			return NULL;
-		}
-		c->protocol = v.protocol;
-		if (c->role == SOCKEYE_ROLE_UNKNOWN)
-			c->role = role_from(ch->dir, v.message);
-	}
-	return c;
-}
-
-/* Reports one piece of stream: verdict, then a ring record of the smallest class that holds what
- * will be copied. Two call levels at most (chunk_conn, emit_data): the stack is 512 bytes for all. */
-static __always_inline void report_chunk(struct pending_call *pc, struct chunk *ch, __u64 pid_tgid)
-{
-	struct conn_state *c = chunk_conn(pc, ch, pid_tgid);
-	if (!c)
-		return;
-	__u64 want = ch->len < cap_now() ? ch->len : cap_now();
-	int err;
-	if (want <= 256)
-		err = emit_data(c, pc, ch, pid_tgid, 256);
-	else if (want <= 1024)
-		err = emit_data(c, pc, ch, pid_tgid, 1024);
-	else if (want <= 4096)
-		err = emit_data(c, pc, ch, pid_tgid, 4096);
-	else
-		err = emit_data(c, pc, ch, pid_tgid, SOCKEYE_MAX_PAYLOAD);
-	if (err) /* the offset moved on: userspace sees the gap, counted here */
-		count_lost(ch->len);
 }
 
 /* ---- data syscalls: remember the arguments at entry, report at exit ---- */
@@ -337,12 +264,7 @@ static __always_inline int data_enter(long fd, __u64 buf, __u64 addr, __u64 coun
 
 static __always_inline int take_pending(struct pending_call *out, __u64 id)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	/* A thread that never made a traced socket call has no local storage at all (file I/O
-	 * workers): one load instead of the helper call. */
-	if (!task->bpf_storage)
-		return -1;
-	struct pending_call *pc = bpf_task_storage_get(&pending, task, 0, 0);
+	struct pending_call *pc = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
 	if (!pc || !pc->active)
 		return -1;
 	*out = *pc;
@@ -468,11 +390,10 @@ int sockeye_exit_recvmmsg(struct trace_event_raw_sys_exit *ctx) { return mmsg_ex
 static __always_inline void report_lifecycle(struct conn_state *c, struct sock *sk, __u64 pid_tgid,
 					     __s32 fd, __u8 kind, __u8 sys)
 {
-	struct sockeye_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost(0);
+	struct scratch_event *s = scratch_slot();
+	if (!s)
 		return;
-	}
+	struct sockeye_event *e = &s->ev;
 	fill_common(e, c, pid_tgid, fd);
 	fill_tuple(e, sk);
 	e->kind = kind;
@@ -481,7 +402,7 @@ static __always_inline void report_lifecycle(struct conn_state *c, struct sock *
 	e->offset = 0;
 	e->total_bytes = 0;
 	e->captured = 0;
-	submit(e, sizeof(*e));
+	submit(s, 0, 0);
 }
 
 /* Marks the connection behind fd with a role known for certain and reports it. */

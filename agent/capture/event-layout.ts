@@ -45,5 +45,5 @@ export const EVENT_ENUMS = {
 } as const;
 
 /** The object's maps and its load-time settings (.rodata globals), by name. */
-export const MAP_NAMES = ['cgroup_filter', 'cgroup_verdicts', 'conns', 'counters', 'events', 'infer_prefix', 'pending', 'pid_filter'] as const;
+export const MAP_NAMES = ['cgroup_filter', 'cgroup_verdicts', 'conns', 'counters', 'events', 'pending', 'pid_filter', 'scratch'] as const;
 export const SETTING_NAMES = ['fd_slot_probe_read', 'filter_cgroups_exclude', 'filter_cgroups_include', 'filter_pids_exclude', 'filter_pids_include', 'payload_cap', 'ring_wakeup_bytes', 'self_pid'] as const;

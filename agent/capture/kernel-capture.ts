@@ -8,7 +8,7 @@ import { EventDecoder } from './event-decoder.js';
 import { FILTER_EXCLUDE, FILTER_INCLUDE, KERNEL_COUNTERS } from './event-names.js';
 import { DEFAULT_PAYLOAD_CAP, DEFAULT_RING_BYTES, MAX_PAYLOAD_CAP, MAX_RING_BYTES, MIN_RING_BYTES, isPowerOfTwo } from './capture-limits.js';
 import { kernelProblem } from './startup-check.js';
-import { type AttachResult, BpfObject, sumPerCpuU64 } from './native-bpf.js';
+import { type AttachResult, BpfObject, possibleCpus, sumPerCpuU64 } from './native-bpf.js';
 
 export interface KernelCaptureOptions {
   /** Payload bytes copied per syscall (the true length is always reported). 1..16384, default 4096. */
@@ -108,7 +108,7 @@ function loadWithFallbacks(o: ResolvedOptions): BpfObject {
       filter_cgroups_exclude: o.excludeCgroupIds.length > 0,
       fd_slot_probe_read: fallbacks,
     },
-    mapSizes: { events: o.ringBufferBytes },
+    mapSizes: { events: o.ringBufferBytes, scratch: possibleCpus() },
   });
   if (o.forceFallbacks) return load(true);
   try {

@@ -26,7 +26,7 @@ test('every role, protocol and syscall value the kernel defines has a name in th
 });
 
 test('the maps and settings the loader names exist in the object', () => {
-  for (const m of ['events', 'conns', 'counters', 'pid_filter', 'cgroup_filter']) assert.ok((MAP_NAMES as readonly string[]).includes(m), m);
+  for (const m of ['events', 'conns', 'counters', 'pid_filter', 'cgroup_filter', 'scratch']) assert.ok((MAP_NAMES as readonly string[]).includes(m), m);
   for (const s of ['payload_cap', 'ring_wakeup_bytes', 'self_pid', 'filter_pids_include', 'filter_cgroups_include']) {
     assert.ok((SETTING_NAMES as readonly string[]).includes(s), s);
   }
