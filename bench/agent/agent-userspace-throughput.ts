@@ -30,6 +30,8 @@ import { ringBatchList, ringBatches } from './ring-records.js';
 import { RawHttp2GrpcTransport } from './raw-http2-transport.js';
 import { OTLPExporterBase, createOtlpNetworkExportDelegate } from '@opentelemetry/otlp-exporter-base';
 import { FastTraceSerializer } from '../../agent/export/otlp-span-encoder.js';
+import { ConsistentSampler } from '../../agent/sampling/consistent-sampler.js';
+import { powerOfTwoThreshold } from '../../agent/sampling/threshold.js';
 
 class RawSpanExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {}
 const rawHttp2Exporter = (endpoint: string): SpanExporter => new RawSpanExporter(createOtlpNetworkExportDelegate(
@@ -272,6 +274,16 @@ async function main(): Promise<void> {
     const cpu = cpuSeconds(() => { for (const tx of txs) p.onTransaction(tx); });
     signalsRate = row('2 signals (transaction → span + RED metrics)', n, cpu);
     await p.shutdown();
+    // Same transactions with the sampling probability forced to 1/16 (as the CPU budget would at
+    // saturation): what a sampled-out transaction still costs is the gap between this row and RED alone.
+    const sampler = new ConsistentSampler();
+    sampler.setThreshold(powerOfTwoThreshold(4), 'configured');
+    const q = new SignalPipeline({ telemetry: new TelemetryRegistry(), clock, linkWaitMs: 0, liveStats: false, sampler });
+    for (let i = 0; i < 20_000; i++) q.onTransaction(txs[i]!);
+    const cpu16 = cpuSeconds(() => { for (const tx of txs) q.onTransaction(tx); });
+    const rate16 = row('2b signals, sampling forced to 1/16', n, cpu16);
+    console.log(`   1/16 vs full sampling: ${(rate16 / signalsRate).toFixed(2)}× the rate (${q.sampler.sampledOutTotal} sampled out)`);
+    await q.shutdown();
   }
   // 3. decoder + engine + signals + batching + OTLP protobuf encoding (no network): SDK serializer vs ours
   const encodeRates: number[] = [];
