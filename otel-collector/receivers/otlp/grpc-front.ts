@@ -12,6 +12,7 @@ import {
 } from '../../pdata/codec.js';
 import type { ExportHandler } from './export-handler.js';
 import type { GrpcServerParameters } from './otlp-config.js';
+import { setStreamWindow, widenConnectionWindows } from './grpc-receive-window.js';
 
 const SERVICES: Record<Signal, { path: string; decode: (b: Uint8Array) => DecodeResult<unknown>; encode: typeof encodeTraceResponse }> = {
   traces: { path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export', decode: decodeTraceRequest, encode: encodeTraceResponse },
@@ -79,6 +80,7 @@ export async function startGrpcFront(
     ...lifetimeOptions(lifetime),
     interceptors: [failedCallCounter((reason) => failed.add(1, { receiver: s.id.toString(), transport: 'grpc', reason }))],
   });
+  setStreamWindow(server);
   const malformed = s.telemetry.counter('receiver_malformed_requests', 'Requests that could not be decoded.');
   for (const signal of ['traces', 'metrics', 'logs'] as const) {
     server.addService(definition(signal), {
@@ -103,6 +105,7 @@ export async function startGrpcFront(
   const port = await new Promise<number>((res, rej) => {
     server.bindAsync(endpoint, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p)));
   });
+  widenConnectionWindows(server);
   return { server, port };
 }
 
