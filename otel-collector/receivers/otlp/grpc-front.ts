@@ -1,7 +1,8 @@
 // OTLP/gRPC front end on @grpc/grpc-js: the three Export services, request decoding that reports
 // malformed bytes as INVALID_ARGUMENT (not an internal error), message size limit, gzip (grpc-js
 // negotiates it), retryable refusals as UNAVAILABLE with a RetryInfo detail, and a connection
-// idle limit (otlp-config.ts: what closes connections a broken client left behind).
+// idle limit (otlp-config.ts: what closes connections a broken client left behind), and a 4 MiB
+// HTTP/2 receive window (grpc-receive-window.ts).
 import * as grpc from '@grpc/grpc-js';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Signal, SignalData } from '../../component/consumer.js';
