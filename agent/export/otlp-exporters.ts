@@ -5,15 +5,26 @@
 // our retrying wrapper (otlp-grpc-retry.ts) around a gRPC transport with our reconnect policy
 // (otlp-grpc-channel.ts). Metrics are cumulative,
 // so a failed metric export is made good by the next one and is not retried.
-import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { createRequire } from 'node:module';
+import type * as TraceGrpc from '@opentelemetry/exporter-trace-otlp-grpc';
+import type * as TraceProto from '@opentelemetry/exporter-trace-otlp-proto';
+import type * as MetricGrpc from '@opentelemetry/exporter-metrics-otlp-grpc';
+import type * as MetricProto from '@opentelemetry/exporter-metrics-otlp-proto';
+import type * as GrpcBase from '@opentelemetry/otlp-grpc-exporter-base';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { OTLPExporterBase, createOtlpNetworkExportDelegate, type CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
-import { convertLegacyOtlpGrpcOptions, createOtlpGrpcExporterMetrics } from '@opentelemetry/otlp-grpc-exporter-base';
+// The exporter packages of the protocol the config does not use are never loaded (resident memory:
+// each protocol's SDK packages are ~100 CommonJS modules; docs/PERFORMANCE.md, agent at rest).
+const load = createRequire(import.meta.url);
+const sdk = {
+  traceGrpc: () => load('@opentelemetry/exporter-trace-otlp-grpc') as typeof TraceGrpc,
+  traceProto: () => load('@opentelemetry/exporter-trace-otlp-proto') as typeof TraceProto,
+  metricGrpc: () => load('@opentelemetry/exporter-metrics-otlp-grpc') as typeof MetricGrpc,
+  metricProto: () => load('@opentelemetry/exporter-metrics-otlp-proto') as typeof MetricProto,
+  grpcBase: () => load('@opentelemetry/otlp-grpc-exporter-base') as typeof GrpcBase,
+};
 import { TraceExporterMetricsHelper, type ISerializer, type IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
 import { FastTraceSerializer } from './otlp-span-encoder.js';
 import { RetryingGrpcTransport } from './otlp-grpc-retry.js';
@@ -65,9 +76,10 @@ export function createSpanExporter(t: OtlpTarget, encoding: SpanEncoding = 'fast
   const url = signalUrl(t, '/v1/traces');
   const base = { ...(url ? { url } : {}), ...(t.timeoutMs ? { timeoutMillis: t.timeoutMs } : {}),
     ...(t.compression ? { compression: t.compression as CompressionAlgorithm } : {}) };
-  if (encoding === 'sdk') return t.protocol === 'grpc' ? new GrpcTraceExporter(base) : new ProtoTraceExporter(base);
+  if (encoding === 'sdk') return t.protocol === 'grpc' ? new (sdk.traceGrpc().OTLPTraceExporter)(base) : new (sdk.traceProto().OTLPTraceExporter)(base);
   const serializer = countingSerializer(FastTraceSerializer, hooks.telemetry);
   if (t.protocol === 'grpc') {
+    const { convertLegacyOtlpGrpcOptions, createOtlpGrpcExporterMetrics } = sdk.grpcBase();
     const o = convertLegacyOtlpGrpcOptions(base, 'TRACES');
     const transport = new RetryingGrpcTransport(new ReconnectingGrpcTransport({
       address: o.url, compression: o.compression, credentials: o.credentials, metadata: o.metadata, userAgent: o.userAgent,
@@ -87,5 +99,5 @@ export function createSpanExporter(t: OtlpTarget, encoding: SpanEncoding = 'fast
 export function createMetricExporter(t: OtlpTarget): PushMetricExporter {
   const url = signalUrl(t, '/v1/metrics');
   const base = { ...(url ? { url } : {}), ...(t.timeoutMs ? { timeoutMillis: t.timeoutMs } : {}) };
-  return t.protocol === 'grpc' ? new GrpcMetricExporter(base) : new ProtoMetricExporter(base);
+  return t.protocol === 'grpc' ? new (sdk.metricGrpc().OTLPMetricExporter)(base) : new (sdk.metricProto().OTLPMetricExporter)(base);
 }

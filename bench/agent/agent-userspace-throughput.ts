@@ -358,7 +358,7 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === '--sink') {
   const { startOtlpSink } = await import('../overhead/otlp-sink.js');
-  const sink = await startOtlpSink();
+  const sink = await startOtlpSink(process.env.SOCKEYE_SINK_WINDOW !== 'default');
   process.send!({ port: sink.port, httpPort: sink.httpPort });
   process.on('message', () => process.send!({ bytes: sink.bytes, exports: sink.exports }));
 } else if (process.argv[2] === '--rss') {

@@ -3,6 +3,7 @@
 // backend's cost on the same two cores.
 import * as grpc from '@grpc/grpc-js';
 import { createServer } from 'node:http';
+import { setStreamWindow, widenConnectionWindows } from '../../otel-collector/receivers/otlp/grpc-receive-window.js';
 
 const raw = {
   requestSerialize: (b: Buffer) => b,
@@ -14,8 +15,10 @@ const method = (path: string): grpc.MethodDefinition<Buffer, Buffer> => ({ path,
 
 export interface OtlpSink { port: number; httpPort: number; bytes: number; exports: number; close(): Promise<void> }
 
-export async function startOtlpSink(): Promise<OtlpSink> {
+/** `wideWindow`: the collector receiver's larger HTTP/2 receive window (off: Node's 64 KiB default). */
+export async function startOtlpSink(wideWindow = true): Promise<OtlpSink> {
   const server = new grpc.Server();
+  if (wideWindow) setStreamWindow(server);
   const http = createServer((req, res) => {
     req.on('data', (c: Buffer) => { sink.bytes += c.length; });
     req.on('end', () => {
@@ -35,6 +38,7 @@ export async function startOtlpSink(): Promise<OtlpSink> {
   }
   sink.port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  if (wideWindow) widenConnectionWindows(server);
   sink.httpPort = await new Promise<number>((resolve) => http.listen(0, '127.0.0.1', () => resolve((http.address() as { port: number }).port)));
   return sink;
 }

@@ -1,7 +1,8 @@
 // OTLP/gRPC front end on @grpc/grpc-js: the three Export services, request decoding that reports
 // malformed bytes as INVALID_ARGUMENT (not an internal error), message size limit, gzip (grpc-js
 // negotiates it), retryable refusals as UNAVAILABLE with a RetryInfo detail, and a connection
-// idle limit (otlp-config.ts: what closes connections a broken client left behind).
+// idle limit (otlp-config.ts: what closes connections a broken client left behind), and a 4 MiB
+// HTTP/2 receive window (grpc-receive-window.ts).
 import * as grpc from '@grpc/grpc-js';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Signal, SignalData } from '../../component/consumer.js';
@@ -12,6 +13,7 @@ import {
 } from '../../pdata/codec.js';
 import type { ExportHandler } from './export-handler.js';
 import type { GrpcServerParameters } from './otlp-config.js';
+import { setStreamWindow, widenConnectionWindows } from './grpc-receive-window.js';
 
 const SERVICES: Record<Signal, { path: string; decode: (b: Uint8Array) => DecodeResult<unknown>; encode: typeof encodeTraceResponse }> = {
   traces: { path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export', decode: decodeTraceRequest, encode: encodeTraceResponse },
@@ -79,6 +81,7 @@ export async function startGrpcFront(
     ...lifetimeOptions(lifetime),
     interceptors: [failedCallCounter((reason) => failed.add(1, { receiver: s.id.toString(), transport: 'grpc', reason }))],
   });
+  setStreamWindow(server);
   const malformed = s.telemetry.counter('receiver_malformed_requests', 'Requests that could not be decoded.');
   for (const signal of ['traces', 'metrics', 'logs'] as const) {
     server.addService(definition(signal), {
@@ -103,6 +106,7 @@ export async function startGrpcFront(
   const port = await new Promise<number>((res, rej) => {
     server.bindAsync(endpoint, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p)));
   });
+  widenConnectionWindows(server);
   return { server, port };
 }
 

@@ -298,3 +298,18 @@ service: { pipelines: { logs: { receivers: [otlp], exporters: [capture/logs] } }
     assert.equal(rec.attributes[0]!.value!.boolValue, true);
   }
 });
+
+test('gRPC receiver announces a 4 MiB HTTP/2 receive window per stream and per connection', async () => {
+  const { ports } = await start(PIPE());
+  const { connect } = await import('node:http2');
+  const { GRPC_RECEIVE_WINDOW } = await import('../../../../otel-collector/receivers/otlp/grpc-receive-window.js');
+  const session = connect(`http://127.0.0.1:${ports.grpc}`);
+  try {
+    const settings = await new Promise<{ initialWindowSize?: number }>((r) => session.once('remoteSettings', r));
+    assert.equal(settings.initialWindowSize, GRPC_RECEIVE_WINDOW);
+    // The connection window arrives as a WINDOW_UPDATE after the SETTINGS frame.
+    await waitFor(() => (session.state.remoteWindowSize ?? 0) >= GRPC_RECEIVE_WINDOW, 2000);
+  } finally {
+    session.close();
+  }
+});
