@@ -36,8 +36,8 @@ export function estimateSpanBytes(span: TxSpan): number {
 }
 
 export class SpanExport {
-  private queue: TxSpan[] = [];
-  private sizes: number[] = [];
+  private readonly queue: TxSpan[] = [];
+  private readonly sizes: number[] = [];
   private bytes = 0;
   private timer?: NodeJS.Timeout;
   private sending?: Promise<void>;
@@ -86,11 +86,10 @@ export class SpanExport {
     if (this.sending) return;
     if (this.queue.length === 0 || (!partial && this.queue.length < this.batchSize)) return;
     const n = Math.min(this.batchSize, this.queue.length);
-    const batch = this.queue.slice(0, n);
-    this.queue = this.queue.slice(n);
+    // splice trims the front in place (V8 left-trims large arrays); slice copied the rest each batch.
+    const batch = this.queue.splice(0, n);
     let freed = 0;
-    for (let i = 0; i < n; i++) freed += this.sizes[i]!;
-    this.sizes = this.sizes.slice(n);
+    for (const size of this.sizes.splice(0, n)) freed += size;
     this.bytes -= freed;
     if (this.timer && this.queue.length === 0) { clearTimeout(this.timer); this.timer = undefined; }
     this.sending = this.send(batch).then(() => {
